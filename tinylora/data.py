@@ -6,14 +6,14 @@
 __all__ = ['LOCAL_FORMATS', 'HUB_ALIASES', 'BUILTIN_TASK', 'PAPER_INSTRUCTION', 'PLAIN_TEMPLATE', 'QASpec', 'parse_qa_spec',
            'make_arith_task', 'QARows', 'load_qa', 'strip_calculator_annotations', 'format_prompt']
 
-# %% ../nbs/03_data.ipynb #71dbaaf1
+# %% ../nbs/03_data.ipynb #758249b7
 import hashlib, random, re, warnings
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 
 from .rewards import parse_gold
 
-# %% ../nbs/03_data.ipynb #038c2690
+# %% ../nbs/03_data.ipynb #8bcfc269
 LOCAL_FORMATS = {'.jsonl': 'json', '.json': 'json', '.csv': 'csv', '.parquet': 'parquet'}
 HUB_ALIASES = {'gsm8k': ('openai/gsm8k', 'main')}  # short names for hub datasets: (path, config)
 BUILTIN_TASK = 'arith'
@@ -39,12 +39,14 @@ class QASpec:
     def slug(self)->str:
         "A short name for file names and tables."
         if self.name == BUILTIN_TASK: return f'arith-l{self.level}-{self.split}'
-        return re.sub(r'[^A-Za-z0-9_.-]+', '_', Path(self.name).stem if self.is_local else self.name) + f'-{self.split}'
+        if self.is_local: p = Path(self.name); base = f'{p.parent.name}-{p.stem}' if p.parent.name else p.stem
+        else: base = f'{self.name}-{self.split}'
+        return re.sub(r'[^A-Za-z0-9_.-]+', '_', base)
 
     @property
     def is_local(self)->bool: return Path(self.name).suffix.lower() in LOCAL_FORMATS or Path(self.name).exists()
 
-# %% ../nbs/03_data.ipynb #22dd727a
+# %% ../nbs/03_data.ipynb #3d933d73
 def parse_qa_spec(s:str, # 'arith', 'arith:LEVEL', 'gsm8k', a hub dataset id, or a local file path
                   **kw, # any other `QASpec` field
                  )->QASpec:
@@ -60,7 +62,7 @@ def parse_qa_spec(s:str, # 'arith', 'arith:LEVEL', 'gsm8k', a hub dataset id, or
         return QASpec(path, **{'config': cfg, **kw})
     return QASpec(s, **kw)
 
-# %% ../nbs/03_data.ipynb #2ce3f4aa
+# %% ../nbs/03_data.ipynb #9c366418
 _NAMES = [('Ava', 'she'), ('Ben', 'he'), ('Chloe', 'she'), ('Dev', 'he'), ('Emma', 'she'), ('Finn', 'he'), ('Grace', 'she'),
           ('Hugo', 'he'), ('Isla', 'she'), ('Jack', 'he'), ('Kira', 'she'), ('Liam', 'he'), ('Maya', 'she'), ('Noah', 'he'),
           ('Olive', 'she'), ('Omar', 'he'), ('Priya', 'she'), ('Sam', 'he'), ('Tara', 'she'), ('Yusuf', 'he')]
@@ -118,7 +120,7 @@ def make_arith_task(n:int, # number of problems
         seen.add(q); rows.append(dict(question=q, answer=a, gold=g))
     raise ValueError(f"could not make {n} distinct level-{level} problems; ask for fewer")
 
-# %% ../nbs/03_data.ipynb #14e31a0a
+# %% ../nbs/03_data.ipynb #f8bec7e8
 class QARows(list):
     "A list of question/answer rows that also records which source rows were skipped and why."
     def __init__(self, rows=(), skipped=()): super().__init__(rows); self.skipped = list(skipped)
@@ -183,7 +185,7 @@ def load_qa(spec:QASpec|str, # a `QASpec`, or a one-word spec for `parse_qa_spec
     if rows.skipped: warnings.warn(f"{spec.name}: skipped {len(rows.skipped)} bad rows, e.g. {rows.skipped[0][1]}")
     return rows
 
-# %% ../nbs/03_data.ipynb #6005c788
+# %% ../nbs/03_data.ipynb #60eccb58
 PAPER_INSTRUCTION = 'Let\'s think step by step and output the final answer after "####".'
 PLAIN_TEMPLATE = 'Question: {question}\n{instruction}\nAnswer:'
 
