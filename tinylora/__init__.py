@@ -7,10 +7,10 @@ __all__ = ['DEFAULT_MODEL', 'load_model', 'tiny_model', 'extract_answer', 'exact
            'trl_exact_match', 'QASpec', 'load_qa', 'make_arith_task', 'format_prompt', 'PAPER_INSTRUCTION', 'evaluate',
            'generate']
 
-# %% ../nbs/90_package.ipynb #534890c2
+# %% ../nbs/90_package.ipynb #b697c09c
 __version__ = '0.1.0'
 
-# %% ../nbs/90_package.ipynb #88119bb4
+# %% ../nbs/90_package.ipynb #cf598fef
 from .models import DEFAULT_MODEL, load_model, tiny_model
 from .rewards import extract_answer, exact_match_reward, make_trl_reward, trl_exact_match
 from .data import QASpec, load_qa, make_arith_task, format_prompt, PAPER_INSTRUCTION

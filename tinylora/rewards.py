@@ -6,12 +6,12 @@
 __all__ = ['trl_exact_match', 'canonical_number', 'clean_math_text', 'parse_number', 'marked_answers', 'extract_answer',
            'parse_gold', 'exact_match_reward', 'has_final_answer', 'make_trl_reward']
 
-# %% ../nbs/02_rewards.ipynb #6c027e74
+# %% ../nbs/02_rewards.ipynb #0d9cbef2
 import re
 from decimal import Decimal, localcontext
 from fractions import Fraction
 
-# %% ../nbs/02_rewards.ipynb #6f72ac8b
+# %% ../nbs/02_rewards.ipynb #227e95f5
 _MINUS_SIGNS = dict.fromkeys(map(ord, '\u2212\ufe63\uff0d'), '-')  # unicode minus, small and full-width hyphen-minus
 
 # A signed number with optional thousands separators (groups of three) and decimals. The sign counts only when no word
@@ -35,7 +35,7 @@ def canonical_number(x:Fraction # the exact value
 
 def _to_fraction(tok:str)->Fraction: return Fraction(tok.replace(',', ''))
 
-# %% ../nbs/02_rewards.ipynb #a122489e
+# %% ../nbs/02_rewards.ipynb #c059f621
 _LATEX_FRAC = re.compile(r'\\[dt]?frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}')
 _LATEX_TEXT = re.compile(r'\\(?:text|textbf|textit|mathrm|mathbf|mbox|operatorname)\s*\{([^{}]*)\}')
 _DROP = [r'\{,\}', r'\\[,;:! ]', r'\\?\$', r'\\?%', r'\^\s*\{?\\circ\}?', r'\\circ', r'\*\*', r'\\left', r'\\right',
@@ -50,7 +50,7 @@ def clean_math_text(s:str # raw answer text
     s = _LATEX_FRAC.sub(r'\1/\2', s)
     return _drop_re.sub('', s)
 
-# %% ../nbs/02_rewards.ipynb #14311cb0
+# %% ../nbs/02_rewards.ipynb #d92a3e55
 _lead_re = re.compile(rf'\s*(?:({_NUM})\s*/\s*({_NUM})|({_NUM}))')
 
 def parse_number(s:str # answer text that should start with a number
@@ -62,7 +62,7 @@ def parse_number(s:str # answer text that should start with a number
     den = _to_fraction(m.group(2))
     return None if den == 0 else _to_fraction(m.group(1)) / den
 
-# %% ../nbs/02_rewards.ipynb #fe5aacf1
+# %% ../nbs/02_rewards.ipynb #a1a2e03c
 _MARK_RE = re.compile(r'####|\\boxed\s*\{|\\fbox\s*\{')
 
 def _balanced(text:str, start:int)->str|None:
@@ -94,7 +94,7 @@ def marked_answers(text:str # a model completion
     "All `####` and `\\boxed{}` answers in `text`, in order."
     return [x for m in _MARK_RE.finditer(text) if (x := _read_marker(text, m)) is not None]
 
-# %% ../nbs/02_rewards.ipynb #3cc436f5
+# %% ../nbs/02_rewards.ipynb #e38b9652
 def extract_answer(text:str, # a model completion
                    mode:str='strict', # 'strict': a `####` or `\boxed{}` answer is required; 'flexible': else the last number
                   )->str|None: # the canonical number, e.g. '1234', '-3', '0.75'; None when there is no answer
@@ -107,7 +107,7 @@ def extract_answer(text:str, # a model completion
     nums = [m.group() for m in _num_re.finditer(clean_math_text(text))]
     return canonical_number(_to_fraction(nums[-1])) if nums else None
 
-# %% ../nbs/02_rewards.ipynb #0ab06731
+# %% ../nbs/02_rewards.ipynb #89e64b8b
 def parse_gold(gold # a number, a number as text, or a worked solution ending in `#### N`
               )->str: # the canonical number
     "Normalise a gold answer; raise `ValueError` when it holds no number."
@@ -126,12 +126,12 @@ def exact_match_reward(completion:str, # the model's completion
     "1.0 when the completion's final answer equals the gold number, else 0.0."
     return float(extract_answer(completion, mode) == parse_gold(gold))
 
-# %% ../nbs/02_rewards.ipynb #4a2d2944
+# %% ../nbs/02_rewards.ipynb #d87b3614
 def has_final_answer(text:str)->bool:
     "Whether the completion marks a parseable final answer with `####` or `\\boxed{}`."
     return bool(marked_answers(text))
 
-# %% ../nbs/02_rewards.ipynb #e8af3bb9
+# %% ../nbs/02_rewards.ipynb #1371fbd2
 def make_trl_reward(mode:str='strict', # 'strict' or 'flexible'
                    ): # a function `(prompts, completions, **columns) -> list[float|None]`
     "An exact-match reward function with TRL's reward-function signature."
