@@ -93,6 +93,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                 'tinylora.tying._split': ('tying.html#_split', 'tinylora/tying.py'),
                                 'tinylora.tying._weight_of': ('tying.html#_weight_of', 'tinylora/tying.py'),
                                 'tinylora.tying.base_fingerprint': ('tying.html#base_fingerprint', 'tinylora/tying.py'),
+                                'tinylora.tying.cached_factors': ('tying.html#cached_factors', 'tinylora/tying.py'),
                                 'tinylora.tying.export_lora': ('tying.html#export_lora', 'tinylora/tying.py'),
                                 'tinylora.tying.factor_checksum': ('tying.html#factor_checksum', 'tinylora/tying.py'),
                                 'tinylora.tying.find_targets': ('tying.html#find_targets', 'tinylora/tying.py'),
@@ -106,4 +107,5 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                 'tinylora.tying.tie_groups': ('tying.html#tie_groups', 'tinylora/tying.py'),
                                 'tinylora.tying.tinylora_inspect': ('tying.html#tinylora_inspect', 'tinylora/tying.py'),
                                 'tinylora.tying.trainable_vector': ('tying.html#trainable_vector', 'tinylora/tying.py'),
-                                'tinylora.tying.unmerge_tinylora': ('tying.html#unmerge_tinylora', 'tinylora/tying.py')}}}
+                                'tinylora.tying.unmerge_tinylora': ('tying.html#unmerge_tinylora', 'tinylora/tying.py'),
+                                'tinylora.tying.weights_sha256': ('tying.html#weights_sha256', 'tinylora/tying.py')}}}

@@ -41,11 +41,11 @@ def canonicalize_signs(U:torch.Tensor, # left singular vectors, (d_out, r)
     sign[sign == 0] = 1
     return U * sign, V * sign
 
-# %% ../nbs/00_adapter.ipynb #a91cb18a
+# %% ../nbs/00_adapter.ipynb #d26023c1
 def _topr_krylov(W:torch.Tensor, r:int, block:int=8, depth:int=24, seed:int=0):
     "Top-r singular triplets of W (fp32) by randomized block Krylov on the smaller Gram side."
     tall = W.shape[0] > W.shape[1]
-    A = W.T if tall else W                      # A is (small, big); its Gram A Aᵀ is small x small
+    A = (W.T if tall else W).double()           # A is (small, big); its Gram A Aᵀ is small x small; fp64 for exactness
     g = torch.Generator(device='cpu').manual_seed(seed)
     Q = torch.linalg.qr(torch.randn(A.shape[0], max(block, r), generator=g, dtype=A.dtype).to(A.device))[0]
     basis = []
@@ -63,6 +63,7 @@ def _topr_krylov(W:torch.Tensor, r:int, block:int=8, depth:int=24, seed:int=0):
     s = e[top].clamp_min(0).sqrt()
     Ua = K @ Z[:, top]
     Va = (A.T @ Ua) / s.clamp_min(torch.finfo(s.dtype).tiny)
+    Ua, s, Va = Ua.float(), s.float(), Va.float()
     return (Va, s, Ua) if tall else (Ua, s, Va)
 
 def svd_factors(W:torch.Tensor, # a weight matrix (d_out, d_in), any float dtype
@@ -92,7 +93,7 @@ def projection_tensor(u:int, # number of projections (trainable numbers per vect
     P = torch.randn(u, r, r, generator=g, dtype=torch.float32)
     return P / math.sqrt(r) if p_scale == 'rank' else P
 
-# %% ../nbs/00_adapter.ipynb #fed49758
+# %% ../nbs/00_adapter.ipynb #8de96fe5
 class TinyLoRALinear(nn.Module):
     "A frozen `nn.Linear` plus the TinyLoRA update `scale · U diag(s_out) (Σᵢ vᵢ Pᵢ) diag(s_in) Vᵀ`."
     def __init__(self,
@@ -108,6 +109,7 @@ class TinyLoRALinear(nn.Module):
                  svd:str='exact', # 'exact' or 'randomized'
                  v_init:str='zeros', # initial v when this layer owns it: 'zeros' or 'normal'
                  v_init_std:float=1e-3, # std of the 'normal' init
+                 factors:tuple|None=None, # precomputed (U, s, V) from `svd_factors`, to skip the SVD
                 ):
         super().__init__()
         if not isinstance(base, nn.Linear): raise TypeError(f"TinyLoRALinear wraps nn.Linear, not {type(base).__name__}")
@@ -115,7 +117,7 @@ class TinyLoRALinear(nn.Module):
         self.base, self.r, self.u, self.group, self.sigma = base, r, u, group, sigma
         self.scale = 1.0 if alpha is None else alpha / u
         self.r_div = math.sqrt(u) if p_scale == 'unit' else 1.0
-        U, s, V = svd_factors(base.weight, r, svd)
+        U, s, V = factors if factors is not None else svd_factors(base.weight, r, svd)
         s_out, s_in = sigma_split(s, sigma)
         dev = base.weight.device
         self.register_buffer('B', (U * s_out).to(dev))      # (d_out, r)

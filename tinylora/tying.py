@@ -4,12 +4,12 @@
 
 # %% auto #0
 __all__ = ['DEFAULT_TARGETS', 'TIE_MODES', 'ADAPTER_WEIGHTS', 'ADAPTER_CONFIG', 'FORMAT', 'find_targets', 'BudgetPlan',
-           'plan_budget', 'tie_groups', 'TinyLoRAConfig', 'inject_tinylora', 'trainable_vector', 'set_trainable_vector',
-           'merge_tinylora', 'unmerge_tinylora', 'base_fingerprint', 'factor_checksum', 'save_adapter', 'read_adapter',
-           'load_adapter', 'export_lora', 'tinylora_inspect']
+           'plan_budget', 'tie_groups', 'TinyLoRAConfig', 'weights_sha256', 'cached_factors', 'inject_tinylora',
+           'trainable_vector', 'set_trainable_vector', 'merge_tinylora', 'unmerge_tinylora', 'base_fingerprint',
+           'factor_checksum', 'save_adapter', 'read_adapter', 'load_adapter', 'export_lora', 'tinylora_inspect']
 
-# %% ../nbs/01_tying.ipynb #0790ae70
-import hashlib, json, math, os, sys
+# %% ../nbs/01_tying.ipynb #2bbdd3f4
+import hashlib, json, math, os, sys, warnings
 from dataclasses import dataclass, asdict, field
 from pathlib import Path
 from typing import Annotated
@@ -19,8 +19,8 @@ from torch import nn
 from fastcore.script import call_parse
 from safetensors.torch import save_file, load_file
 
-from .adapter import (TinyLoRALinear, tinylora_layers, init_vector, _check_choice, SIGMA_PLACEMENTS, P_SCALES,
-                              V_INITS, SVD_METHODS)
+from .adapter import (TinyLoRALinear, tinylora_layers, init_vector, svd_factors, _check_choice, SIGMA_PLACEMENTS,
+                              P_SCALES, V_INITS, SVD_METHODS)
 
 # %% ../nbs/01_tying.ipynb #b4f9dede
 DEFAULT_TARGETS = ('q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj')
@@ -127,7 +127,7 @@ def tie_groups(names:list[str], # target module names, in model order
         off += share[t]
     return res
 
-# %% ../nbs/01_tying.ipynb #105a9e0b
+# %% ../nbs/01_tying.ipynb #9a53c53a
 @dataclass
 class TinyLoRAConfig:
     "Every option of a TinyLoRA adapter (the defaults are the paper-literal choices)."
@@ -152,8 +152,36 @@ class TinyLoRAConfig:
 
 def _module_seed(proj_seed:int, i:int)->int: return (proj_seed * 1_000_003 + i) % (2**63)
 
+def weights_sha256(found:list[tuple[str, nn.Linear]])->str:
+    "SHA-256 of the names, shapes and exact bytes of the target weights."
+    h = hashlib.sha256()
+    for name, lin in found:
+        w = lin.weight.detach()
+        h.update(f'{name}{tuple(w.shape)}{w.dtype}'.encode()); h.update(w.contiguous().cpu().view(torch.uint8).numpy().data)
+    return h.hexdigest()
+
+def cached_factors(found:list[tuple[str, nn.Linear]], # target modules
+                   r:int, # rank
+                   method:str, # SVD method
+                  )->list[tuple]: # (U, s, V) per module
+    "SVD factors of every target: computed once per set of weights, then read from `$TINYLORA_CACHE/factors/`."
+    from tinylora.models import cache_dir
+    path = cache_dir()/'factors'/f'{weights_sha256(found)[:40]}-r{r}-{method}.safetensors'
+    if path.is_file():
+        try:
+            t = load_file(str(path))
+            return [(t[f'{n}.U'], t[f'{n}.s'], t[f'{n}.V']) for n, _ in found]
+        except Exception as e: warnings.warn(f'factor cache {path} is unreadable ({e}); recomputing it')
+    res = [svd_factors(lin.weight, r, method) for _, lin in found]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f'.{path.name}.{os.getpid()}.tmp')
+    save_file({f'{n}.{k}': x.cpu().contiguous() for (n, _), f in zip(found, res) for k, x in zip('UsV', f)}, str(tmp))
+    os.replace(tmp, path)
+    return res
+
 def inject_tinylora(model:nn.Module, # the model to adapt (modified in place)
                     budget:int|TinyLoRAConfig=13, # trainable numbers, or a full config
+                    factor_cache:bool=True, # reuse SVD factors computed before for the same weights (see `cached_factors`)
                     **options, # any `TinyLoRAConfig` field
                    )->dict: # summary: n_modules, n_params, plan, n_groups, trainable_bytes, skipped, ...
     "Freeze `model` and replace its target linear layers with TinyLoRA layers sharing a `budget`-number vector."
@@ -170,10 +198,12 @@ def inject_tinylora(model:nn.Module, # the model to adapt (modified in place)
     dev = found[0][1].weight.device
     model.tinylora_vectors = nn.ParameterList([nn.Parameter(init_vector(plan.u, cfg.v_init, cfg.v_init_std,
                                                _module_seed(cfg.proj_seed, -1 - k)).to(dev)) for k in range(plan.n_groups)])
-    for i, ((name, lin), grp) in enumerate(zip(found, groups)):
+    factors = cached_factors(found, cfg.r, cfg.svd) if factor_cache else [None] * len(found)
+    for i, ((name, lin), grp, f) in enumerate(zip(found, groups, factors)):
         parent_name, _, child = name.rpartition('.')
+        if f is not None: f = tuple(x.to(lin.weight.device) for x in f)
         layer = TinyLoRALinear(lin, cfg.r, plan.u, model.tinylora_vectors, grp, _module_seed(cfg.proj_seed, i), cfg.sigma,
-                               cfg.p_scale, cfg.alpha, cfg.svd)
+                               cfg.p_scale, cfg.alpha, cfg.svd, factors=f)
         setattr(model.get_submodule(parent_name), child, layer)
     model.tinylora_config = cfg
     model.tinylora_plan = plan

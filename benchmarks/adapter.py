@@ -1,0 +1,108 @@
+"""TinyLoRA adapter costs on SmolLM2-135M-Instruct (CPU), measured side by side in one run.
+
+Run: python benchmarks/adapter.py [--repeats N] [--skip-peft]
+Prints medians and ratios for:
+  1. forward+backward with a budget-13 adapter / the frozen model            (target <= 1.10)
+  2. greedy generation with the adapter merged / the base model              (target <= 1.03)
+  3. our adapter forward / PEFT's TinyLoRA forward at matched settings
+  4. injecting a budget-13 adapter into all 210 modules / PEFT TinyLoraConfig (target <= 0.10): computing the SVDs
+     (exact, randomized) and reading them from the factor cache, with the randomized factors' deviation from exact."""
+import argparse, copy, gc, statistics, time
+import torch
+from transformers.utils import logging
+from tinylora import load_model, inject_tinylora, set_trainable_vector, merge_tinylora, unmerge_tinylora, format_prompt
+from tinylora.adapter import tinylora_layers
+from tinylora.tying import DEFAULT_TARGETS
+
+def med(f, n, warm=1):
+    for _ in range(warm): f()
+    ts = []
+    for _ in range(n):
+        t = time.perf_counter(); f(); ts.append(time.perf_counter() - t)
+    return statistics.median(ts)
+
+def paired(f, g, n):
+    "Medians of f and g timed alternately (f, g, f, g, ...), so drift on a noisy machine hits both alike."
+    f(); g()
+    tf, tg = [], []
+    for _ in range(n):
+        t = time.perf_counter(); f(); tf.append(time.perf_counter() - t)
+        t = time.perf_counter(); g(); tg.append(time.perf_counter() - t)
+    return statistics.median(tf), statistics.median(tg)
+
+def factor_error(model, ref):
+    "Largest deviation of the model's left singular vectors from an fp64 SVD, over every 10th module."
+    from tinylora.adapter import canonicalize_signs
+    err = 0.0
+    for name, m in tinylora_layers(model)[::10]:
+        U, s, Vh = torch.linalg.svd(ref[name].double(), full_matrices=False)
+        U, _ = canonicalize_signs(U[:, :m.r], Vh[:m.r].T)
+        err = max(err, ((m.B / m.s).double() - U).abs().max().item())
+    return err
+
+def main():
+    ap = argparse.ArgumentParser(); ap.add_argument('--repeats', type=int, default=5); ap.add_argument('--skip-peft', action='store_true')
+    a = ap.parse_args(); logging.disable_progress_bar(); torch.manual_seed(0)
+    base, tok = load_model(device='cpu')
+    x = torch.randint(0, 49152, (8, 128))
+    rows = []
+
+    def fwd_bwd(m, input_grad=False):
+        emb = m.get_input_embeddings()(x).detach()
+        def f():
+            e = emb.clone().requires_grad_(input_grad)  # the frozen model needs some leaf to differentiate: its input
+            out = m(inputs_embeds=e).logits.float().logsumexp(-1).mean()
+            out.backward()
+        return f
+    frozen = copy.deepcopy(base); frozen.requires_grad_(False)
+    ad = copy.deepcopy(base)
+    t0 = time.perf_counter(); inject_tinylora(ad, 13, factor_cache=False); t_inject_exact = time.perf_counter() - t0
+    set_trainable_vector(ad, torch.linspace(-0.02, 0.02, 13))
+    t_ad, t_frozen = paired(fwd_bwd(ad), fwd_bwd(frozen, input_grad=True), a.repeats)
+    del frozen; gc.collect()
+    rows.append(('fwd+bwd, adapter / frozen model', t_ad, t_frozen, 1.10))
+    inject_tinylora(copy.deepcopy(base), 13)       # make sure the factor cache holds this model's factors
+    def cached():
+        m = copy.deepcopy(base); t0 = time.perf_counter(); inject_tinylora(m, 13); return time.perf_counter() - t0
+    t_inject_cached = statistics.median(cached() for _ in range(a.repeats))
+
+    prompts = [format_prompt(q, tok) for q in ['What is 12 + 7?', 'Tom has 5 apples and eats 2. How many are left?'] * 4]
+    enc = tok(prompts, return_tensors='pt', padding=True)
+    gen = lambda m: (lambda: m.generate(**enc, max_new_tokens=48, do_sample=False, min_new_tokens=48))
+    merge_tinylora(ad)
+    with torch.no_grad(): t_merged_gen, t_base_gen = paired(gen(ad), gen(base), a.repeats)
+    unmerge_tinylora(ad)
+    rows.append(('generate, merged adapter / base', t_merged_gen, t_base_gen, 1.03))
+
+    ad_r = copy.deepcopy(base)
+    t0 = time.perf_counter(); inject_tinylora(ad_r, 13, svd='randomized', factor_cache=False); t_inject_rand = time.perf_counter() - t0
+    ref = {n: m.base.weight for n, m in tinylora_layers(ad)}
+    err_exact, err_rand = factor_error(ad, ref), factor_error(ad_r, ref)
+    del ad_r; gc.collect()
+
+    if not a.skip_peft:
+        from peft import TinyLoraConfig, get_peft_model
+        pbase = copy.deepcopy(base)
+        t0 = time.perf_counter()
+        pm = get_peft_model(pbase, TinyLoraConfig(r=2, u=1, weight_tying=1 - 13 / 210, target_modules=list(DEFAULT_TARGETS),
+                                                  init_v_bound=0.0))
+        t_inject_peft = time.perf_counter() - t0
+        n_peft = sum(p.numel() for p in pm.parameters() if p.requires_grad)
+        with torch.no_grad():
+            for p in pm.parameters():
+                if p.requires_grad: p.copy_(torch.full_like(p, 0.01))
+        t_ad2, t_peft = paired(fwd_bwd(ad), fwd_bwd(pm.base_model.model), a.repeats)
+        rows.append((f'fwd+bwd, ours / PEFT TinyLoRA ({n_peft} params)', t_ad2, t_peft, None))
+        rows.append(('inject 210 modules, factor cache / PEFT', t_inject_cached, t_inject_peft, 0.10))
+        rows.append(('inject 210 modules, exact SVD / PEFT', t_inject_exact, t_inject_peft, 0.10))
+        rows.append(('inject 210 modules, randomized SVD / PEFT', t_inject_rand, t_inject_peft, 0.10))
+    rows.append(('inject, randomized / exact SVD', t_inject_rand, t_inject_exact, None))
+
+    print(f'SmolLM2-135M-Instruct, CPU fp32, {torch.get_num_threads()} threads, medians of {a.repeats}; batch 8 x 128 tokens')
+    print(f"{'measure':48} {'ours s':>8} {'ref s':>8} {'ratio':>7} {'target':>7}")
+    for name, ours, ref, tgt in rows:
+        ok = '' if tgt is None else ('met' if ours / ref <= tgt else 'NOT met')
+        print(f"{name:48} {ours:8.3f} {ref:8.3f} {ours / ref:7.3f} {('<=' + str(tgt)) if tgt else '':>7} {ok}")
+    print(f'singular vectors vs an fp64 SVD (every 10th module): exact fp32 LAPACK {err_exact:.1e}, randomized {err_rand:.1e}')
+
+if __name__ == '__main__': main()
