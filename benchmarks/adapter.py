@@ -6,7 +6,8 @@ Prints medians and ratios for:
   2. greedy generation with the adapter merged / the base model              (target <= 1.03)
   3. our adapter forward / PEFT's TinyLoRA forward at matched settings
   4. injecting a budget-13 adapter into all 210 modules / PEFT TinyLoraConfig (target <= 0.10): computing the SVDs
-     (exact, randomized) and reading them from the factor cache, with the randomized factors' deviation from exact."""
+     (exact, randomized) and reading them from the factor cache, with the randomized factors' deviation from exact
+  5. peak extra memory while injecting / the model's weights (target: well under 1, injection must not copy W)."""
 import argparse, copy, gc, statistics, time
 import torch
 from transformers.utils import logging
@@ -29,6 +30,14 @@ def paired(f, g, n):
         t = time.perf_counter(); f(); tf.append(time.perf_counter() - t)
         t = time.perf_counter(); g(); tg.append(time.perf_counter() - t)
     return statistics.median(tf), statistics.median(tg)
+
+def _status(key):
+    for line in open('/proc/self/status'):
+        if line.startswith(key): return int(line.split()[1]) * 1024
+def peak_extra(f):
+    "Bytes of resident memory that f() adds at its peak (Linux: resets the peak counter first)."
+    with open('/proc/self/clear_refs', 'w') as fh: fh.write('5')
+    before = _status('VmRSS:'); f(); return _status('VmHWM:') - before
 
 def factor_error(model, ref):
     "Largest deviation of the model's left singular vectors from an fp64 SVD, over every 10th module."
@@ -56,7 +65,9 @@ def main():
         return f
     frozen = copy.deepcopy(base); frozen.requires_grad_(False)
     ad = copy.deepcopy(base)
-    t0 = time.perf_counter(); inject_tinylora(ad, 13, factor_cache=False); t_inject_exact = time.perf_counter() - t0
+    model_bytes = sum(p.numel() * p.element_size() for p in base.parameters())
+    t0 = time.perf_counter(); mem_inject = peak_extra(lambda: inject_tinylora(ad, 13, factor_cache=False))
+    t_inject_exact = time.perf_counter() - t0
     set_trainable_vector(ad, torch.linspace(-0.02, 0.02, 13))
     t_ad, t_frozen = paired(fwd_bwd(ad), fwd_bwd(frozen, input_grad=True), a.repeats)
     del frozen; gc.collect()
@@ -103,6 +114,8 @@ def main():
     for name, ours, ref, tgt in rows:
         ok = '' if tgt is None else ('met' if ours / ref <= tgt else 'NOT met')
         print(f"{name:48} {ours:8.3f} {ref:8.3f} {ours / ref:7.3f} {('<=' + str(tgt)) if tgt else '':>7} {ok}")
+    print(f'peak extra memory while injecting: {mem_inject / 2**20:.1f} MiB = {mem_inject / model_bytes:.3f} x the '
+          f'model weights ({model_bytes / 2**20:.0f} MiB)')
     print(f'singular vectors vs an fp64 SVD (every 10th module): exact fp32 LAPACK {err_exact:.1e}, randomized {err_rand:.1e}')
 
 if __name__ == '__main__': main()

@@ -93,7 +93,7 @@ def projection_tensor(u:int, # number of projections (trainable numbers per vect
     P = torch.randn(u, r, r, generator=g, dtype=torch.float32)
     return P / math.sqrt(r) if p_scale == 'rank' else P
 
-# %% ../nbs/00_adapter.ipynb #8de96fe5
+# %% ../nbs/00_adapter.ipynb #491c370a
 class TinyLoRALinear(nn.Module):
     "A frozen `nn.Linear` plus the TinyLoRA update `scale · U diag(s_out) (Σᵢ vᵢ Pᵢ) diag(s_in) Vᵀ`."
     def __init__(self,
@@ -120,8 +120,8 @@ class TinyLoRALinear(nn.Module):
         U, s, V = factors if factors is not None else svd_factors(base.weight, r, svd)
         s_out, s_in = sigma_split(s, sigma)
         dev = base.weight.device
-        self.register_buffer('B', (U * s_out).to(dev))      # (d_out, r)
-        self.register_buffer('A', (V * s_in).to(dev))       # (d_in, r)
+        self.register_buffer('Bt', (U * s_out).T.contiguous().to(dev))   # Bᵀ, (r, d_out)
+        self.register_buffer('At', (V * s_in).T.contiguous().to(dev))    # Aᵀ, (r, d_in)
         self.register_buffer('s', s.to(dev))                 # singular values, for inspection
         self.register_buffer('P', projection_tensor(u, r, proj_seed, p_scale).to(dev))
         if vectors is None:
@@ -132,6 +132,10 @@ class TinyLoRALinear(nn.Module):
         base.weight.requires_grad_(False)
         if base.bias is not None: base.bias.requires_grad_(False)
 
+    @property
+    def A(self)->torch.Tensor: return self.At.T  # (d_in, r) = V diag(s_in)
+    @property
+    def B(self)->torch.Tensor: return self.Bt.T  # (d_out, r) = U diag(s_out)
     @property
     def v(self)->nn.Parameter: return self._vectors[0][self.group]
     @property
@@ -148,8 +152,8 @@ class TinyLoRALinear(nn.Module):
     def forward(self, x:torch.Tensor)->torch.Tensor:
         y = self.base(x)
         if not self.enabled or self.merged: return y
-        h = (x.to(self.A.dtype) @ self.A) @ self.R().T
-        return y + (self.scale * (h @ self.B.T)).to(y.dtype)
+        h = F.linear(F.linear(x.to(self.At.dtype), self.At), self.scale * self.R())   # (x A) (scale R)ᵀ
+        return y + (h @ self.Bt).to(y.dtype)
 
     @torch.no_grad()
     def merge(self):

@@ -6,7 +6,8 @@
 __all__ = ['DEFAULT_TARGETS', 'TIE_MODES', 'ADAPTER_WEIGHTS', 'ADAPTER_CONFIG', 'FORMAT', 'find_targets', 'BudgetPlan',
            'plan_budget', 'tie_groups', 'TinyLoRAConfig', 'weights_sha256', 'cached_factors', 'inject_tinylora',
            'trainable_vector', 'set_trainable_vector', 'merge_tinylora', 'unmerge_tinylora', 'base_fingerprint',
-           'factor_checksum', 'save_adapter', 'read_adapter', 'load_adapter', 'export_lora', 'tinylora_inspect']
+           'factor_checksum', 'save_adapter', 'read_adapter', 'load_adapter', 'export_lora', 'peft_groups',
+           'export_peft_tinylora', 'import_peft_tinylora', 'tinylora_inspect']
 
 # %% ../nbs/01_tying.ipynb #2bbdd3f4
 import hashlib, json, math, os, sys, warnings
@@ -127,7 +128,7 @@ def tie_groups(names:list[str], # target module names, in model order
         off += share[t]
     return res
 
-# %% ../nbs/01_tying.ipynb #9a53c53a
+# %% ../nbs/01_tying.ipynb #f7a3b208
 @dataclass
 class TinyLoRAConfig:
     "Every option of a TinyLoRA adapter (the defaults are the paper-literal choices)."
@@ -144,6 +145,7 @@ class TinyLoRAConfig:
     v_init_std:float = 1e-3  # std for v_init='normal'
     proj_seed:int = 0  # seed of the projections P (and of a normal v init), independent of any training seed
     u:int|None = None  # force u (else planned)
+    groups:list|None = None  # explicit group index per target module (e.g. imported from PEFT); overrides `tie`
 
     def __post_init__(self):
         self.targets = tuple(self.targets)
@@ -193,7 +195,9 @@ def inject_tinylora(model:nn.Module, # the model to adapt (modified in place)
         raise ValueError(f"no target modules in {type(model).__name__} match {list(cfg.targets)}; its linear layers are "
                          f"named {linears[:12]}: pass targets=[...]")
     plan = plan_budget(len(found), cfg.budget, [cfg.u] if cfg.u else None, cfg.r, cfg.split)
-    groups = tie_groups([n for n, _ in found], plan, cfg.tie)
+    groups = tie_groups([n for n, _ in found], plan, cfg.tie) if cfg.groups is None else list(cfg.groups)
+    if len(groups) != len(found) or sorted(set(groups)) != list(range(plan.n_groups)):
+        raise ValueError(f"explicit groups must give each of the {len(found)} modules one of {plan.n_groups} groups, all used")
     model.requires_grad_(False)
     dev = found[0][1].weight.device
     model.tinylora_vectors = nn.ParameterList([nn.Parameter(init_vector(plan.u, cfg.v_init, cfg.v_init_std,
@@ -264,7 +268,7 @@ def factor_checksum(model:nn.Module)->list[float]:
         acc += torch.stack([(pb.to(m.B.device) @ m.B).sum(), (pa.to(m.A.device) @ m.A).sum()]).double().cpu() * (1 + i % 7)
     return acc.tolist()
 
-# %% ../nbs/01_tying.ipynb #4dff6ab0
+# %% ../nbs/01_tying.ipynb #523f31b9
 def save_adapter(model:nn.Module, # a model with a TinyLoRA adapter
                  path, # folder to write
                  include_factors:bool=False, # also store every module's A, B and P (not needed to reload)
@@ -276,7 +280,7 @@ def save_adapter(model:nn.Module, # a model with a TinyLoRA adapter
     tensors = {'v': torch.stack([p.detach().float().cpu() for p in model.tinylora_vectors])}
     if include_factors:
         for name, m in tinylora_layers(model):
-            tensors.update({f'{name}.A': m.A.cpu(), f'{name}.B': m.B.cpu(), f'{name}.P': m.P.cpu()})
+            tensors.update({f'{name}.A': m.A.cpu(), f'{name}.B': m.B.cpu(), f'{name}.P': m.P.cpu()})  # A (d_in, r), B (d_out, r)
     tmp = path/f'.{ADAPTER_WEIGHTS}.tmp'
     save_file({k: v.contiguous() for k, v in tensors.items()}, str(tmp))
     meta = dict(format=FORMAT, config=asdict(cfg), plan=asdict(model.tinylora_plan), include_factors=include_factors,
@@ -322,7 +326,7 @@ def load_adapter(model:nn.Module, # a base model (injected here) or a model with
     if meta['include_factors']:
         with torch.no_grad():
             for name, m in tinylora_layers(model):
-                m.A.copy_(tensors[f'{name}.A']); m.B.copy_(tensors[f'{name}.B']); m.P.copy_(tensors[f'{name}.P'])
+                m.At.copy_(tensors[f'{name}.A'].T); m.Bt.copy_(tensors[f'{name}.B'].T); m.P.copy_(tensors[f'{name}.P'])
     else:
         got, want = factor_checksum(model), meta['factor_checksum']
         if any(abs(a - b) > 1e-4 * (1 + abs(b)) for a, b in zip(got, want)):
@@ -353,7 +357,67 @@ def export_lora(model:nn.Module, # a model with a TinyLoRA adapter
     (path/'adapter_config.json').write_text(json.dumps(cfg, indent=1))
     return path
 
-# %% ../nbs/01_tying.ipynb #15fef230
+# %% ../nbs/01_tying.ipynb #e32aafbe
+def peft_groups(n:int, # target modules
+                weight_tying:float, # PEFT's weight_tying
+               )->list[int]:
+    "The group of each target module under PEFT's TinyLoRA tying rule."
+    g = max(1, round(n * (1.0 - weight_tying)))
+    size = max(1, n // g)
+    return [min(i // size, g - 1) for i in range(n)]
+
+def export_peft_tinylora(model:nn.Module, # a model with a TinyLoRA adapter
+                         path, # folder to write (PEFT layout)
+                        )->Path:
+    "Write the adapter as a PEFT `TinyLoraConfig` adapter (factors and projections included) that PEFT loads as is."
+    layers = tinylora_layers(model)
+    if not layers: raise ValueError("the model has no TinyLoRA adapter: call inject_tinylora first")
+    n, g, u, r = len(layers), model.tinylora_plan.n_groups, layers[0][1].u, layers[0][1].r
+    ours = [m.group for _, m in layers]
+    wt = 1.0 - g / n
+    tied = peft_groups(n, wt) == ours
+    if not tied: wt = 0.0
+    path = Path(path); path.mkdir(parents=True, exist_ok=True)
+    t = {}
+    with torch.no_grad():
+        for i, (name, m) in enumerate(layers):
+            pre = f'base_model.model.{name}'
+            t[f'{pre}.tinylora_A'] = m.At.float().cpu().contiguous()
+            t[f'{pre}.tinylora_B'] = (m.scale * m.B).float().cpu().contiguous()
+            t[f'{pre}.tinylora_P'] = (m.P / m.r_div).float().cpu().contiguous()
+            key = str(m.group if tied else i)
+            t[f'base_model.tinylora_v.{key}'] = m.v.detach().float().cpu().clone()
+    save_file(t, str(path/'adapter_model.safetensors'))
+    cfg = dict(peft_type='TINYLORA', task_type='CAUSAL_LM', r=r, u=u, weight_tying=wt, projection_seed=0, save_projection=True,
+               init_v_bound=0.0, init_weights=True, target_modules=sorted({nm.rsplit('.', 1)[-1] for nm, _ in layers}),
+               tinylora_dropout=0.0, fan_in_fan_out=False, bias='none', modules_to_save=None, layers_to_transform=None,
+               layers_pattern=None, inference_mode=True, base_model_name_or_path=getattr(model, 'name_or_path', None))
+    (path/'adapter_config.json').write_text(json.dumps(cfg, indent=1))
+    return path
+
+def import_peft_tinylora(model:nn.Module, # the base model (no adapter yet)
+                         path, # a PEFT TinyLoRA adapter folder
+                        )->dict: # the injection summary
+    "Load a PEFT `TinyLoraConfig` adapter as our adapter: same factors, projections, vectors and groups."
+    path = Path(path)
+    cfg = json.loads((path/'adapter_config.json').read_text())
+    if cfg.get('peft_type') != 'TINYLORA': raise ValueError(f"{path} is a {cfg.get('peft_type')} adapter, not a PEFT TinyLoRA one")
+    t = load_file(str(path/'adapter_model.safetensors'))
+    targets = cfg['target_modules'] if isinstance(cfg['target_modules'], list) else [cfg['target_modules']]
+    found, _ = find_targets(model, [x for x in DEFAULT_TARGETS if x in targets] + [x for x in targets if x not in DEFAULT_TARGETS])
+    groups = peft_groups(len(found), cfg['weight_tying'])
+    missing = [n for n, _ in found if f'base_model.model.{n}.tinylora_A' not in t]
+    if missing: raise ValueError(f"{path} has no factors for {missing[0]}: save it from PEFT with the same target modules")
+    summary = inject_tinylora(model, TinyLoRAConfig(budget=(max(groups) + 1) * cfg['u'], r=cfg['r'], u=cfg['u'],
+                              targets=tuple(x for x in DEFAULT_TARGETS if x in targets), groups=groups), factor_cache=False)
+    with torch.no_grad():
+        for name, m in tinylora_layers(model):
+            pre = f'base_model.model.{name}'
+            m.At.copy_(t[f'{pre}.tinylora_A']); m.Bt.copy_(t[f'{pre}.tinylora_B'].T); m.P.copy_(t[f'{pre}.tinylora_P'])
+        for k, p in enumerate(model.tinylora_vectors): p.copy_(t[f'base_model.tinylora_v.{k}'])
+    return summary
+
+# %% ../nbs/01_tying.ipynb #889d2af8
 @call_parse
 def tinylora_inspect(
     model_name:str='smollm2-135m-instruct', # model alias, folder, .gguf, hub id or 'tiny'
