@@ -4,11 +4,10 @@
 
 # %% auto #0
 __all__ = ['GRPO_PRESETS', 'METRIC_PLOTS', 'group_advantages', 'completion_mask', 'token_logprobs', 'grpo_token_loss',
-           'aggregate_loss', 'GRPOConfig', 'rollout', 'grpo_update', 'data_order', 'grpo_train', 'train_cli',
-           'tinylora_grpo']
+           'aggregate_loss', 'GRPOConfig', 'rollout', 'grpo_update', 'grpo_step', 'grpo_train', 'tinylora_grpo']
 
-# %% ../nbs/07_grpo.ipynb #5a950d06
-import json, math, time, sys, warnings
+# %% ../nbs/07_grpo.ipynb #c9d49674
+import math, time
 from dataclasses import dataclass, asdict, field
 from pathlib import Path
 
@@ -17,12 +16,11 @@ import torch.nn.functional as F
 from fastcore.script import call_parse
 
 from .adapter import adapter_disabled, tinylora_layers
-from .tying import inject_tinylora, merge_tinylora, unmerge_tinylora, trainable_vector, save_adapter
-from .evaluation import generate, evaluate, cli_errors, format_table, write_csv, atomic_write_text
-from .data import format_prompt, load_qa, parse_qa_spec, PAPER_INSTRUCTION
-from .rewards import exact_match_reward, has_final_answer, extract_answer
-from .runs import (save_checkpoint, latest_checkpoint, load_checkpoint, rng_state, set_rng_state,
-                           optimizer_tensors, load_optimizer_tensors, MetricsLog, prepare_run_dir, make_config, plot_curves)
+from .tying import inject_tinylora, merge_tinylora, unmerge_tinylora, trainable_vector
+from .evaluation import generate, cli_errors
+from .data import format_prompt
+from .rewards import exact_match_reward, has_final_answer
+from .runs import MetricsLog, prepare_run_dir, make_config, train_loop, train_cli
 
 # %% ../nbs/07_grpo.ipynb #f172b59d
 def group_advantages(rewards:torch.Tensor, # (n_prompts, G) rewards
@@ -107,7 +105,7 @@ def aggregate_loss(loss:torch.Tensor, # (n, C) masked per-token loss
     if how == 'dr_grpo': return loss.sum() / (n_seqs * (max_new_tokens or loss.shape[1]))
     raise ValueError(f"loss_agg must be 'token_mean', 'sequence_mean' or 'dr_grpo', not {how!r}")
 
-# %% ../nbs/07_grpo.ipynb #1a345250
+# %% ../nbs/07_grpo.ipynb #22104d8b
 @dataclass
 class GRPOConfig:
     "Every setting of a GRPO run (the run folder's run_meta.json records all of them)."
@@ -141,7 +139,7 @@ class GRPOConfig:
     temperature:float = 1.0  # sampling temperature
     top_p:float = 1.0  # nucleus sampling
     template:str = 'chat'  # prompt template
-    reward_mode:str = 'strict'  # 'strict' or 'flexible' exact match
+    reward_mode:str = 'strict'  # 'strict', 'flexible', or 'mixed' (their mean: a right number earns 0.5, marked with #### 1)
     format_reward:float = 0.0  # extra reward for marking an answer (gameable: off by default)
     scale_rewards:str = 'group'  # advantage denominator: 'group', 'batch' or 'none'
     skip_zero_std:bool = False  # drop groups with no reward variance from the loss
@@ -169,20 +167,20 @@ class GRPOConfig:
         if self.num_iterations < 1: raise ValueError(f"num_iterations must be at least 1, not {self.num_iterations}")
         if self.budget < 1: raise ValueError(f"budget must be at least 1, not {self.budget}")
         for k, ok in [('loss_agg', ('token_mean', 'sequence_mean', 'dr_grpo')), ('scale_rewards', ('group', 'batch', 'none')),
-                      ('reward_mode', ('strict', 'flexible'))]:
+                      ('reward_mode', ('strict', 'flexible', 'mixed'))]:
             if getattr(self, k) not in ok: raise ValueError(f"{k} must be one of {ok}, not {getattr(self, k)!r}")
 
 GRPO_PRESETS = {
     'cpu': dict(model_name='smollm2-135m-instruct', dataset_name='arith', level=1, train_limit=64, eval_limit=64,
-                budget=13, lr=5e-3, batch_prompts=4, group_size=4, max_new_tokens=96, epochs=1, temperature=1.0,
-                checkpoint_every_steps=4, eval_every=0, micro_batch=16),
+                budget=13, lr=1e-2, batch_prompts=4, group_size=4, max_new_tokens=96, epochs=1, temperature=0.7,
+                reward_mode='mixed', checkpoint_every_steps=4, eval_every=0, micro_batch=16),
     'paper-gsm8k': dict(model_name='Qwen/Qwen2.5-7B-Instruct', dataset_name='gsm8k', dataset_config='main', budget=13,
                         lr=1e-5, batch_prompts=64, group_size=4, max_new_tokens=4096, max_prompt_tokens=1024, epochs=3,
                         beta=0.0, temperature=1.0, eval_limit=1319, eval_max_new_tokens=4096, micro_batch=8,
                         checkpoint_every_steps=20),
 }
 
-# %% ../nbs/07_grpo.ipynb #d243963c
+# %% ../nbs/07_grpo.ipynb #db7e3606
 def _pad_right(seqs:list[torch.Tensor], pad:int)->torch.Tensor:
     width = max(1, max(len(s) for s in seqs))
     out = torch.full((len(seqs), width), pad, dtype=torch.long)
@@ -203,7 +201,7 @@ def rollout(model, tokenizer, rows:list[dict], cfg:GRPOConfig)->dict:
     strict = torch.tensor([exact_match_reward(g['text'], gold, 'strict') for g, gold in zip(gens, golds)])
     flexible = torch.tensor([exact_match_reward(g['text'], gold, 'flexible') for g, gold in zip(gens, golds)])
     fmt = torch.tensor([float(has_final_answer(g['text'])) for g in gens])
-    reward = (strict if cfg.reward_mode == 'strict' else flexible) + cfg.format_reward * fmt
+    reward = {'strict': strict, 'flexible': flexible, 'mixed': (strict + flexible) / 2}[cfg.reward_mode] + cfg.format_reward * fmt
     tokenizer.padding_side, tokenizer.truncation_side = 'left', 'left'
     enc = tokenizer(rep, return_tensors='pt', padding=True, add_special_tokens=False, truncation=True,
                     max_length=cfg.max_prompt_tokens)
@@ -231,16 +229,17 @@ def grpo_update(model, optimizer, b:dict, cfg:GRPOConfig, scheduler=None)->dict:
     mask = b['comp_mask'].clone()
     if cfg.mask_truncated: mask &= ~b['truncated'][:, None]
     if cfg.skip_zero_std: mask &= ~zero.repeat_interleave(G)[:, None]
-    old = _logprobs_nograd(model, b, cfg)
+    # With a single update per batch, π_old is the policy of that update itself: its own (detached) log-probs serve,
+    # and the separate no-grad pass is skipped. With several, π_old is computed once, before the first.
+    old = _logprobs_nograd(model, b, cfg) if cfg.num_iterations > 1 else None
     ref = None
     if cfg.beta:
         with adapter_disabled(model): ref = _logprobs_nograd(model, b, cfg)
-    isw = None
+    roll = None
     if cfg.tis_cap:
         merge_tinylora(model)
         try: roll = _logprobs_nograd(model, b, cfg)
         finally: unmerge_tinylora(model)
-        isw = torch.exp(old - roll).clamp(max=cfg.tis_cap)
     params = [p for p in model.tinylora_vectors]
     n_tok, n_seq, dev = mask.float().sum().clamp_min(1).item(), len(adv), model.device
     stats = dict(loss=0.0, clip_low=0.0, clip_high=0.0, kl=0.0, grad_norm=0.0, ratio_max_dev=0.0)
@@ -251,9 +250,11 @@ def grpo_update(model, optimizer, b:dict, cfg:GRPOConfig, scheduler=None)->dict:
             lp = token_logprobs(model, b['prompt_ids'][s].to(dev), b['prompt_mask'][s].to(dev), b['comp_ids'][s].to(dev),
                                 b['comp_mask'][s].to(dev), cfg.temperature)
             m = mask[s].to(dev)
-            if it == 0: stats['ratio_max_dev'] = max(stats['ratio_max_dev'], ((lp.detach().cpu() - old[s]).abs() * m.cpu()).max().item())
-            tl, st = grpo_token_loss(lp, old[s].to(dev), adv[s].to(dev), m, cfg.epsilon_low, cfg.epsilon_high,
-                                     None if ref is None else ref[s].to(dev), cfg.beta, None if isw is None else isw[s].to(dev))
+            old_s = lp.detach() if old is None else old[s].to(dev)
+            if it == 0: stats['ratio_max_dev'] = max(stats['ratio_max_dev'], ((lp.detach() - old_s).abs() * m).max().item())
+            isw = None if roll is None else torch.exp(old_s - roll[s].to(dev)).clamp(max=cfg.tis_cap)
+            tl, st = grpo_token_loss(lp, old_s, adv[s].to(dev), m, cfg.epsilon_low, cfg.epsilon_high,
+                                     None if ref is None else ref[s].to(dev), cfg.beta, isw)
             loss = aggregate_loss(tl, m, cfg.loss_agg, cfg.max_new_tokens, n_tok, n_seq)
             if not torch.isfinite(loss): return dict(stats, nonfinite=True)
             loss.backward()
@@ -269,27 +270,17 @@ def grpo_update(model, optimizer, b:dict, cfg:GRPOConfig, scheduler=None)->dict:
     stats['frac_zero_std'] = zero.float().mean().item()
     return stats
 
-# %% ../nbs/07_grpo.ipynb #c6804279
-from tqdm.auto import tqdm
-
+# %% ../nbs/07_grpo.ipynb #836042d4
 METRIC_PLOTS = ['reward_mean', 'strict_acc', 'format_rate', 'mean_len', 'grad_norm', 'v_norm']
 
-def data_order(n:int, seed:int, epoch:int)->torch.Tensor:
-    "The order of the n training rows in an epoch: a permutation seeded by the training seed and the epoch."
-    return torch.randperm(n, generator=torch.Generator().manual_seed(seed * 1_000_003 + epoch))
-
-def _evaluate_adapter(model, tokenizer, rows, cfg, label, step, run):
-    merge_tinylora(model)
-    try:
-        out = None if run is None else run/'eval'/f'{label}-step{step:06d}.jsonl'
-        res = evaluate(model, tokenizer, rows, batch_size=cfg.eval_batch_size, template=cfg.template,
-                       max_new_tokens=cfg.eval_max_new_tokens or cfg.max_new_tokens, out=out, progress=False)
-    finally: unmerge_tinylora(model)
-    return dict(label=label, step=step, **{k: res[k] for k in ('strict_acc', 'flexible_acc', 'format_rate', 'truncation_rate', 'mean_len', 'n')})
-
-def _versions():
-    import transformers, platform
-    return dict(python=platform.python_version(), torch=torch.__version__, transformers=transformers.__version__)
+def grpo_step(model, tokenizer, optimizer, scheduler, batch:list[dict], cfg:GRPOConfig)->dict:
+    "One GRPO step on a batch of rows: rollouts, update, and the metrics of both."
+    t0 = time.perf_counter(); b = rollout(model, tokenizer, batch, cfg); t1 = time.perf_counter()
+    st = grpo_update(model, optimizer, b, cfg, scheduler); t2 = time.perf_counter()
+    return dict(st, reward_mean=b['reward'].mean().item(), reward_std=b['reward'].std().item(),
+                strict_acc=b['strict'].mean().item(), flexible_acc=b['flexible'].mean().item(), format_rate=b['format'].mean().item(),
+                mean_len=b['n_tokens'].mean().item(), truncation_rate=b['truncated'].float().mean().item(),
+                gen_seconds=t1 - t0, train_seconds=t2 - t1)
 
 def grpo_train(model, tokenizer,
                rows:list[dict], # training rows (question, gold)
@@ -300,98 +291,9 @@ def grpo_train(model, tokenizer,
                progress:bool=True, # tqdm bar
               )->dict: # steps, evals, final vector, metrics
     "Train the model's TinyLoRA vector with GRPO."
-    cfg = config
-    if not rows: raise ValueError("no training rows")
-    if tinylora_layers(model): adapter = dict(n_params=sum(p.numel() for p in model.tinylora_vectors))
-    else: adapter = inject_tinylora(model, cfg.budget, tie=cfg.tie, sigma=cfg.sigma, v_init=cfg.v_init, proj_seed=cfg.proj_seed)
-    params = list(model.tinylora_vectors)
-    opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    warm = cfg.warmup_steps
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warm) if warm else 1.0)
-    spe = math.ceil(len(rows) / cfg.batch_prompts)
-    total = spe * cfg.epochs if cfg.max_steps is None else min(spe * cfg.epochs, cfg.max_steps)
-    run = Path(run_dir) if run_dir is not None else None
-    log = MetricsLog(run/'metrics.jsonl') if run else None
-    mem_rows, evals, step, skipped, streak = [], [], 0, 0, 0
-    torch.manual_seed(cfg.seed)
-    ck = latest_checkpoint(run/'checkpoints') if (run and resume) else None
-    if ck is not None:
-        t, m = load_checkpoint(ck)
-        with torch.no_grad():
-            for k, p in enumerate(params): p.copy_(t[f'v.{k}'])
-        load_optimizer_tensors(opt, t, m); sched.load_state_dict(m['scheduler']); set_rng_state(t, m)
-        step, evals, skipped = m['step'], m['evals'], m['skipped']
-        log.truncate_after(step)
-    elif run:
-        if log.path.exists(): log.path.unlink()
-        atomic_write_text(run/'run_meta.json', json.dumps(dict(kind='grpo', config=asdict(cfg), versions=_versions(),
-            n_train=len(rows), n_eval=len(eval_rows or []), steps=total, adapter={k: v for k, v in adapter.items()
-            if k not in ('modules', 'groups')}), indent=1))
-    if eval_rows and step == 0 and not evals: evals.append(_evaluate_adapter(model, tokenizer, eval_rows, cfg, 'before', 0, run))
-    bar = tqdm(total=total, initial=step, desc='grpo', disable=not progress)
-    while step < total:
-        epoch, k = divmod(step, spe)
-        order = data_order(len(rows), cfg.seed, epoch)
-        batch = [rows[i] for i in order[k * cfg.batch_prompts:(k + 1) * cfg.batch_prompts].tolist()]
-        t0 = time.perf_counter(); b = rollout(model, tokenizer, batch, cfg); t1 = time.perf_counter()
-        st = grpo_update(model, opt, b, cfg, sched); t2 = time.perf_counter()
-        step += 1
-        if st.pop('nonfinite', False):
-            skipped += 1; streak += 1
-            if streak >= 3: raise RuntimeError(f"three non-finite steps in a row (the last at step {step}); stopped. The last "
-                                               f"good checkpoint is in {run/'checkpoints' if run else 'no run folder'}")
-        else: streak = 0
-        row = dict(step=step, epoch=epoch, loss=st['loss'], reward_mean=b['reward'].mean().item(), reward_std=b['reward'].std().item(),
-                   strict_acc=b['strict'].mean().item(), flexible_acc=b['flexible'].mean().item(), format_rate=b['format'].mean().item(),
-                   mean_len=b['n_tokens'].mean().item(), truncation_rate=b['truncated'].float().mean().item(),
-                   clip_low=st['clip_low'], clip_high=st['clip_high'], kl=st['kl'], grad_norm=st['grad_norm'],
-                   v_norm=trainable_vector(model).norm().item(), frac_zero_std=st.get('frac_zero_std', 0.0),
-                   gen_seconds=t1 - t0, train_seconds=t2 - t1, lr=opt.param_groups[0]['lr'], skipped_steps=skipped,
-                   v=trainable_vector(model).tolist() if len(trainable_vector(model)) <= 16 else None)
-        (log.append(row) if log else mem_rows.append(row))
-        bar.update(1); bar.set_postfix(reward=f"{row['reward_mean']:.2f}", len=f"{row['mean_len']:.0f}")
-        if eval_rows and cfg.eval_every and step % cfg.eval_every == 0 and step < total:
-            evals.append(_evaluate_adapter(model, tokenizer, eval_rows, cfg, 'during', step, run))
-        if run and (step % cfg.checkpoint_every_steps == 0 or step == total):
-            ot, om = optimizer_tensors(opt); rt, rm = rng_state()
-            save_checkpoint(run/'checkpoints', step, {**{f'v.{k}': p.detach() for k, p in enumerate(params)}, **ot, **rt,
-                            'data_order': order}, dict(om, **rm, epoch=epoch, evals=evals, skipped=skipped,
-                            scheduler=sched.state_dict()), cfg.keep_last)
-    bar.close()
-    if eval_rows and not any(e['label'] == 'after' for e in evals):
-        evals.append(_evaluate_adapter(model, tokenizer, eval_rows, cfg, 'after', step, run))
-    metrics = log.read() if log else mem_rows
-    if run:
-        save_adapter(model, run/'adapter')
-        write_csv(run/'summary.csv', evals, ['label', 'step', 'strict_acc', 'flexible_acc', 'format_rate', 'truncation_rate', 'mean_len', 'n'])
-        plot_curves(metrics, METRIC_PLOTS, run/'curves.png', f'GRPO, budget {cfg.budget}, lr {cfg.lr:g}, seed {cfg.seed}')
-    return dict(steps=step, evals=evals, v=trainable_vector(model).tolist(), metrics=metrics, skipped_steps=skipped)
+    return train_loop('grpo', model, tokenizer, rows, config, grpo_step, run_dir, eval_rows, resume, progress, METRIC_PLOTS)
 
-# %% ../nbs/07_grpo.ipynb #553cd644
-_RUN_FLAGS = ('root_dir', 'run_id', 'preset', 'resume', 'quiet')
-
-def train_cli(kind:str, cls, presets:dict, train_fn, cli, args:dict)->dict:
-    "The shared body of `tinylora_grpo` and `tinylora_sft`: settings, run folder, data, model, training, report."
-    from tinylora.models import load_model
-    given = {k: v for k, v in args.items() if k not in _RUN_FLAGS and v is not None}
-    run_dir = Path(args['root_dir'])/'runs'/(args['run_id'] or f"{kind}-b{given.get('budget', 'p')}-lr{given.get('lr', 'p')}-s{given.get('seed', 0)}")
-    if args['resume'] and (run_dir/'run_meta.json').is_file():
-        saved = cls(**json.loads((run_dir/'run_meta.json').read_text())['config'])
-        diff = [k for k, v in given.items() if k != 'max_steps' and getattr(saved, k) != v]
-        if diff: raise ValueError(f"{run_dir} was started with {', '.join(f'{k}={getattr(saved, k)!r}' for k in diff)}; "
-                                  f"resume it with the same settings, or start another --run-id")
-        cfg = saved if 'max_steps' not in given else cls(**dict(asdict(saved), max_steps=given['max_steps']))
-    else: cfg = make_config(cls, args['preset'], presets, **given)
-    run = prepare_run_dir(run_dir, args['resume'])
-    spec = lambda split, limit: parse_qa_spec(cfg.dataset_name, config=cfg.dataset_config, split=split, limit=limit,
-                                              question_field=cfg.question_field, answer_field=cfg.answer_field, level=cfg.level)
-    rows, eval_rows = load_qa(spec(cfg.train_split, cfg.train_limit)), load_qa(spec(cfg.eval_split, cfg.eval_limit))
-    model, tok = load_model(cfg.model_name, dtype=cfg.dtype, device=cfg.device)
-    res = train_fn(model, tok, rows, cfg, run, eval_rows=eval_rows, resume=args['resume'], progress=not args['quiet'])
-    print(f'{kind} run {run}: {res["steps"]} steps, final vector norm {torch.tensor(res["v"]).norm():.4g}')
-    print(format_table(res['evals'], ['label', 'step', 'strict_acc', 'flexible_acc', 'format_rate', 'truncation_rate', 'mean_len', 'n']))
-    return res
-
+# %% ../nbs/07_grpo.ipynb #d529e0a0
 @call_parse
 def tinylora_grpo(
     root_dir:str='runs', # the run lives in ROOT_DIR/runs/RUN_ID
@@ -430,7 +332,7 @@ def tinylora_grpo(
     loss_agg:str=None, # 'token_mean', 'sequence_mean' or 'dr_grpo'
     scale_rewards:str=None, # 'group', 'batch' or 'none'
     tis_cap:float=None, # truncated importance sampling cap
-    reward_mode:str=None, # 'strict' or 'flexible'
+    reward_mode:str=None, # 'strict', 'flexible' or 'mixed'
     format_reward:float=None, # extra reward for a marked answer
     weight_decay:float=None, # AdamW weight decay
     warmup_steps:int=None, # LR warmup steps
@@ -442,4 +344,4 @@ def tinylora_grpo(
     "Train a TinyLoRA vector with GRPO on verifiable math rewards."
     args = dict(locals())
     with cli_errors(tinylora_grpo):
-        return train_cli('grpo', GRPOConfig, GRPO_PRESETS, grpo_train, tinylora_grpo, args)
+        return train_cli('grpo', GRPOConfig, GRPO_PRESETS, grpo_train, args)
