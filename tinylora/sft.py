@@ -150,7 +150,7 @@ def update_size(model)->dict:
     lora = sum(m.r * (m.A.shape[0] + m.B.shape[0]) for _, m in layers)
     return dict(params=n, bytes=4 * n, lora_params_same_rank=lora, ratio_to_lora=n / lora if lora else None)
 
-# %% ../nbs/08_sft.ipynb #4ec0cab3
+# %% ../nbs/08_sft.ipynb #12403e98
 @call_parse
 def tinylora_sft(
     root_dir:str='runs', # the run lives in ROOT_DIR/runs/RUN_ID
@@ -178,6 +178,7 @@ def tinylora_sft(
     grad_accum:int=None, # micro-batches per step
     max_length:int=None, # prompt + target tokens
     max_new_tokens:int=None, # evaluation length limit
+    eval_max_new_tokens:int=None, # evaluation length limit (overrides max_new_tokens)
     eval_every:int=None, # evaluate every N steps
     strip_annotations:bool_arg=None, # strip <<...>> calculator annotations: true or false
     weight_decay:float=None, # AdamW weight decay
