@@ -105,6 +105,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                'tinylora.runs.MetricsLog.append': ('runs.html#metricslog.append', 'tinylora/runs.py'),
                                'tinylora.runs.MetricsLog.read': ('runs.html#metricslog.read', 'tinylora/runs.py'),
                                'tinylora.runs.MetricsLog.truncate_after': ('runs.html#metricslog.truncate_after', 'tinylora/runs.py'),
+                               'tinylora.runs.RunConfig': ('runs.html#runconfig', 'tinylora/runs.py'),
+                               'tinylora.runs.RunConfig.__post_init__': ('runs.html#runconfig.__post_init__', 'tinylora/runs.py'),
                                'tinylora.runs._coerce': ('runs.html#_coerce', 'tinylora/runs.py'),
                                'tinylora.runs._fsync': ('runs.html#_fsync', 'tinylora/runs.py'),
                                'tinylora.runs._sha256': ('runs.html#_sha256', 'tinylora/runs.py'),

@@ -6,7 +6,7 @@
 __all__ = ['GRPO_PRESETS', 'METRIC_PLOTS', 'group_advantages', 'completion_mask', 'token_logprobs', 'grpo_token_loss',
            'aggregate_loss', 'GRPOConfig', 'rollout', 'grpo_update', 'grpo_step', 'grpo_train', 'tinylora_grpo']
 
-# %% ../nbs/07_grpo.ipynb #c9d49674
+# %% ../nbs/07_grpo.ipynb #6e33ec92
 import math, time
 from dataclasses import dataclass, asdict, field
 from pathlib import Path
@@ -20,7 +20,7 @@ from .tying import inject_tinylora, merge_tinylora, unmerge_tinylora, trainable_
 from .evaluation import generate, cli_errors
 from .data import format_prompt
 from .rewards import exact_match_reward, has_final_answer
-from .runs import MetricsLog, prepare_run_dir, make_config, train_loop, train_cli
+from .runs import MetricsLog, prepare_run_dir, make_config, train_loop, train_cli, RunConfig
 
 # %% ../nbs/07_grpo.ipynb #f172b59d
 def group_advantages(rewards:torch.Tensor, # (n_prompts, G) rewards
@@ -105,40 +105,16 @@ def aggregate_loss(loss:torch.Tensor, # (n, C) masked per-token loss
     if how == 'dr_grpo': return loss.sum() / (n_seqs * (max_new_tokens or loss.shape[1]))
     raise ValueError(f"loss_agg must be 'token_mean', 'sequence_mean' or 'dr_grpo', not {how!r}")
 
-# %% ../nbs/07_grpo.ipynb #22104d8b
+# %% ../nbs/07_grpo.ipynb #6d84ac73
 @dataclass
-class GRPOConfig:
-    "Every setting of a GRPO run (the run folder's run_meta.json records all of them)."
-    model_name:str = 'smollm2-135m-instruct'  # model alias, folder, .gguf, hub id or 'tiny'
-    dataset_name:str = 'arith'  # 'arith', 'gsm8k', a hub dataset or a local file
-    dataset_config:str|None = None  # hub config
-    train_split:str = 'train'  # split to train on
-    eval_split:str = 'test'  # split to evaluate on
-    question_field:str = 'question'  # question column
-    answer_field:str = 'answer'  # answer column
-    level:int = 1  # built-in task difficulty
-    train_limit:int|None = None  # training rows (None: all; the built-in task makes this many, default 500)
-    eval_limit:int = 64  # held-out rows evaluated
-    budget:int = 13  # trainable numbers
-    tie:str = 'tiled'  # tie mode
-    sigma:str = 'paper'  # Σ placement
-    v_init:str = 'zeros'  # initial vector
-    proj_seed:int = 0  # projection seed (not the training seed)
-    lr:float = 1e-3  # AdamW learning rate
-    weight_decay:float = 0.01  # AdamW weight decay
-    warmup_steps:int = 0  # linear LR warmup
-    max_grad_norm:float = 1.0  # clip the gradient norm (the norm before clipping is logged)
-    seed:int = 0  # training seed: data order and sampling
-    epochs:int = 1  # passes over the training rows
-    max_steps:int|None = None  # stop after this many steps
+class GRPOConfig(RunConfig):
+    "Every setting of a GRPO run: `RunConfig`'s and these."
     batch_prompts:int = 4  # prompts per step
     group_size:int = 4  # completions per prompt (G)
     micro_batch:int = 16  # sequences per forward/backward pass
     max_prompt_tokens:int = 512  # prompt length limit (kept from the end)
-    max_new_tokens:int = 128  # completion length limit
     temperature:float = 1.0  # sampling temperature
     top_p:float = 1.0  # nucleus sampling
-    template:str = 'chat'  # prompt template
     reward_mode:str = 'strict'  # 'strict', 'flexible', or 'mixed' (their mean: a right number earns 0.5, marked with #### 1)
     format_reward:float = 0.0  # extra reward for marking an answer (gameable: off by default)
     scale_rewards:str = 'group'  # advantage denominator: 'group', 'batch' or 'none'
@@ -151,21 +127,12 @@ class GRPOConfig:
     loss_agg:str = 'token_mean'  # 'token_mean', 'sequence_mean' or 'dr_grpo'
     mask_truncated:bool = False  # give no loss to completions that hit max_new_tokens
     merge_rollouts:bool = True  # generate with merged weights (then unmerge exactly)
-    eval_every:int = 0  # evaluate every N steps (0: only before and after)
-    eval_max_new_tokens:int|None = None  # evaluation length limit (default: max_new_tokens)
-    eval_batch_size:int = 32  # evaluation batch size
-    checkpoint_every_steps:int = 10  # checkpoint interval
-    keep_last:int = 3  # checkpoints kept
-    dtype:str|None = None  # model dtype
-    device:str|None = None  # device
 
     def __post_init__(self):
+        super().__post_init__()
         if self.group_size < 2: raise ValueError(f"group_size must be at least 2 (GRPO compares completions within a group), not {self.group_size}")
-        if self.lr <= 0: raise ValueError(f"lr must be positive, not {self.lr}")
-        if self.max_new_tokens < 1: raise ValueError(f"max_new_tokens must be at least 1, not {self.max_new_tokens}")
         if self.batch_prompts < 1: raise ValueError(f"batch_prompts must be at least 1, not {self.batch_prompts}")
         if self.num_iterations < 1: raise ValueError(f"num_iterations must be at least 1, not {self.num_iterations}")
-        if self.budget < 1: raise ValueError(f"budget must be at least 1, not {self.budget}")
         for k, ok in [('loss_agg', ('token_mean', 'sequence_mean', 'dr_grpo')), ('scale_rewards', ('group', 'batch', 'none')),
                       ('reward_mode', ('strict', 'flexible', 'mixed'))]:
             if getattr(self, k) not in ok: raise ValueError(f"{k} must be one of {ok}, not {getattr(self, k)!r}")

@@ -5,12 +5,12 @@
 # %% auto #0
 __all__ = ['EVAL_COLS', 'COMPARE_COLS', 'save_checkpoint', 'checkpoint_problem', 'latest_checkpoint', 'load_checkpoint',
            'rng_state', 'set_rng_state', 'optimizer_tensors', 'load_optimizer_tensors', 'MetricsLog', 'prepare_run_dir',
-           'resolve_preset', 'make_config', 'plot_curves', 'data_order', 'evaluate_adapter', 'versions', 'train_loop',
-           'train_cli', 'compare_runs', 'tinylora_compare']
+           'resolve_preset', 'make_config', 'plot_curves', 'RunConfig', 'data_order', 'evaluate_adapter', 'versions',
+           'train_loop', 'train_cli', 'compare_runs', 'tinylora_compare']
 
-# %% ../nbs/06_runs.ipynb #d8bc3bd0
+# %% ../nbs/06_runs.ipynb #afaa587f
 import hashlib, json, math, os, random, shutil, sys, time, uuid, warnings
-from dataclasses import asdict, fields
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import torch
@@ -220,7 +220,49 @@ def plot_curves(rows:list[dict], # metrics rows
     fig.tight_layout(); fig.savefig(path, dpi=110); plt.close(fig)
     return path
 
-# %% ../nbs/06_runs.ipynb #b3d666f3
+# %% ../nbs/06_runs.ipynb #41b101d3
+@dataclass
+class RunConfig:
+    "The settings shared by every training run (the run folder's run_meta.json records all of them)."
+    model_name:str = 'smollm2-135m-instruct'  # model alias, folder, .gguf, hub id or 'tiny'
+    dataset_name:str = 'arith'  # 'arith', 'gsm8k', a hub dataset or a local file
+    dataset_config:str|None = None  # hub config
+    train_split:str = 'train'  # split to train on
+    eval_split:str = 'test'  # split to evaluate on
+    question_field:str = 'question'  # question column
+    answer_field:str = 'answer'  # answer column
+    level:int = 1  # built-in task difficulty
+    train_limit:int|None = None  # training rows (None: all; the built-in task makes 500)
+    eval_limit:int = 64  # held-out rows evaluated
+    budget:int = 13  # trainable numbers
+    tie:str = 'tiled'  # tie mode
+    sigma:str = 'paper'  # Σ placement
+    v_init:str = 'zeros'  # initial vector
+    proj_seed:int = 0  # projection seed (not the training seed)
+    lr:float = 1e-3  # AdamW learning rate
+    weight_decay:float = 0.01  # AdamW weight decay
+    warmup_steps:int = 0  # linear LR warmup
+    max_grad_norm:float = 1.0  # clip the gradient norm (the norm before clipping is logged)
+    seed:int = 0  # training seed: data order (and sampling)
+    epochs:int = 1  # passes over the training rows
+    max_steps:int|None = None  # stop after this many steps
+    template:str = 'chat'  # prompt template
+    max_new_tokens:int = 128  # completion length limit (generation, evaluation)
+    eval_max_new_tokens:int|None = None  # evaluation length limit (default: max_new_tokens)
+    eval_batch_size:int = 32  # evaluation batch size
+    eval_every:int = 0  # evaluate every N steps (0: only before and after)
+    checkpoint_every_steps:int = 10  # checkpoint interval
+    keep_last:int = 3  # checkpoints kept
+    dtype:str|None = None  # model dtype
+    device:str|None = None  # device
+
+    def __post_init__(self):
+        if self.lr <= 0: raise ValueError(f"lr must be positive, not {self.lr}")
+        if self.budget < 1: raise ValueError(f"budget must be at least 1, not {self.budget}")
+        if self.max_new_tokens < 1: raise ValueError(f"max_new_tokens must be at least 1, not {self.max_new_tokens}")
+        if self.checkpoint_every_steps < 1: raise ValueError(f"checkpoint_every_steps must be at least 1, not {self.checkpoint_every_steps}")
+
+# %% ../nbs/06_runs.ipynb #a92a7afd
 from tqdm.auto import tqdm
 from .evaluation import evaluate, write_csv, format_table
 from .tying import inject_tinylora, merge_tinylora, unmerge_tinylora, trainable_vector, save_adapter
@@ -321,7 +363,7 @@ def train_loop(kind:str, # 'grpo' or 'sft'
         plot_curves(metrics, list(plots), run/'curves.png', f'{kind.upper()}, budget {cfg.budget}, lr {cfg.lr:g}, seed {cfg.seed}')
     return dict(steps=step, evals=evals, v=trainable_vector(model).tolist(), metrics=metrics, skipped_steps=skipped)
 
-# %% ../nbs/06_runs.ipynb #2a4122a2
+# %% ../nbs/06_runs.ipynb #8b962180
 _RUN_FLAGS = ('root_dir', 'run_id', 'preset', 'resume', 'quiet')
 
 def train_cli(kind:str, cls, presets:dict, train_fn, args:dict)->dict:
@@ -347,7 +389,7 @@ def train_cli(kind:str, cls, presets:dict, train_fn, args:dict)->dict:
     print(format_table(res['evals'], EVAL_COLS))
     return res
 
-# %% ../nbs/06_runs.ipynb #1b0e132e
+# %% ../nbs/06_runs.ipynb #0dfc4b84
 from typing import Annotated
 from fastcore.script import call_parse
 

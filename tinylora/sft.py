@@ -6,7 +6,7 @@
 __all__ = ['IGNORE', 'SFT_PRESETS', 'sft_example', 'sft_collate', 'sft_loss', 'SFTConfig', 'sft_step', 'sft_train', 'update_size',
            'tinylora_sft']
 
-# %% ../nbs/08_sft.ipynb #6c024611
+# %% ../nbs/08_sft.ipynb #ee4230c9
 import math, time
 from dataclasses import dataclass, asdict
 from pathlib import Path
@@ -17,7 +17,7 @@ from fastcore.script import call_parse, bool_arg
 
 from .data import format_prompt, strip_calculator_annotations
 from .evaluation import cli_errors
-from .runs import train_loop, train_cli
+from .runs import train_loop, train_cli, RunConfig
 
 # %% ../nbs/08_sft.ipynb #b27d1ab9
 IGNORE = -100
@@ -55,51 +55,18 @@ def sft_loss(model, batch:dict, n_target_tokens:float|None=None)->torch.Tensor:
     loss = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), labels.reshape(-1), ignore_index=IGNORE, reduction='sum')
     return loss / (n_target_tokens or (labels != IGNORE).sum().clamp_min(1))
 
-# %% ../nbs/08_sft.ipynb #8aebaeba
+# %% ../nbs/08_sft.ipynb #24c558a6
 @dataclass
-class SFTConfig:
-    "Every setting of an SFT run (the same run folder as GRPO records them in run_meta.json)."
-    model_name:str = 'smollm2-135m-instruct'  # model alias, folder, .gguf, hub id or 'tiny'
-    dataset_name:str = 'arith'  # 'arith', 'gsm8k', a hub dataset or a local file
-    dataset_config:str|None = None  # hub config
-    train_split:str = 'train'  # split to train on
-    eval_split:str = 'test'  # split to evaluate on
-    question_field:str = 'question'  # question column
-    answer_field:str = 'answer'  # answer column (the worked solution)
-    level:int = 1  # built-in task difficulty
-    train_limit:int|None = None  # training rows
-    eval_limit:int = 64  # held-out rows evaluated
-    budget:int = 13  # trainable numbers
-    tie:str = 'tiled'  # tie mode
-    sigma:str = 'paper'  # Σ placement
-    v_init:str = 'zeros'  # initial vector
-    proj_seed:int = 0  # projection seed
-    lr:float = 1e-3  # AdamW learning rate
-    weight_decay:float = 0.01  # AdamW weight decay
-    warmup_steps:int = 0  # linear LR warmup
-    max_grad_norm:float = 1.0  # gradient clipping (the norm before clipping is logged)
-    seed:int = 0  # data order
-    epochs:int = 1  # passes over the data
-    max_steps:int|None = None  # stop after this many steps
+class SFTConfig(RunConfig):
+    "Every setting of an SFT run: `RunConfig`'s and these."
     batch_size:int = 8  # examples per step
     grad_accum:int = 1  # micro-batches per step (batch_size is split into this many)
     max_length:int = 512  # prompt + target tokens
     strip_annotations:bool = True  # remove <<...>> calculator annotations from targets
-    template:str = 'chat'  # prompt template
-    max_new_tokens:int = 128  # evaluation length limit
-    eval_max_new_tokens:int|None = None  # evaluation length limit (default max_new_tokens)
-    eval_batch_size:int = 32  # evaluation batch size
-    eval_every:int = 0  # evaluate every N steps (0: before and after only)
-    checkpoint_every_steps:int = 10  # checkpoint interval
-    keep_last:int = 3  # checkpoints kept
-    dtype:str|None = None  # model dtype
-    device:str|None = None  # device
 
     def __post_init__(self):
-        if self.lr <= 0: raise ValueError(f"lr must be positive, not {self.lr}")
+        super().__post_init__()
         if self.batch_size < 1 or self.grad_accum < 1: raise ValueError("batch_size and grad_accum must be at least 1")
-        if self.budget < 1: raise ValueError(f"budget must be at least 1, not {self.budget}")
-        if self.max_new_tokens < 1: raise ValueError(f"max_new_tokens must be at least 1, not {self.max_new_tokens}")
 
 SFT_PRESETS = {
     'cpu': dict(model_name='smollm2-135m-instruct', dataset_name='arith', level=1, train_limit=64, eval_limit=64, budget=13,
