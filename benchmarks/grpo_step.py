@@ -79,7 +79,7 @@ def main():
     prompts = [format_prompt(r['question'], tok) for r in rows for _ in range(G)]
     with torch.no_grad(): base.generate(**tok(prompts, return_tensors='pt', padding=True), max_new_tokens=T, do_sample=False)
     inference_rss = _status('VmRSS:')
-    cfg = GRPOConfig(batch_prompts=P, group_size=G, max_new_tokens=T, micro_batch=16, lr=1e-3)
+    cfg = GRPOConfig(batch_prompts=P, group_size=G, max_new_tokens=T, lr=1e-3)   # default micro-batch
     model = base; inject_tinylora(model, 13); set_trainable_vector(model, torch.full((13,), 0.01))   # in place: one copy
     opt = torch.optim.AdamW(list(model.tinylora_vectors), lr=1e-3)
     torch.manual_seed(0)

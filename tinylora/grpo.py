@@ -105,13 +105,13 @@ def aggregate_loss(loss:torch.Tensor, # (n, C) masked per-token loss
     if how == 'dr_grpo': return loss.sum() / (n_seqs * (max_new_tokens or loss.shape[1]))
     raise ValueError(f"loss_agg must be 'token_mean', 'sequence_mean' or 'dr_grpo', not {how!r}")
 
-# %% ../nbs/07_grpo.ipynb #6d84ac73
+# %% ../nbs/07_grpo.ipynb #73a95d07
 @dataclass
 class GRPOConfig(RunConfig):
     "Every setting of a GRPO run: `RunConfig`'s and these."
     batch_prompts:int = 4  # prompts per step
     group_size:int = 4  # completions per prompt (G)
-    micro_batch:int = 16  # sequences per forward/backward pass
+    micro_batch:int = 2  # sequences per forward/backward pass (on a CPU, small is both faster and leaner)
     max_prompt_tokens:int = 512  # prompt length limit (kept from the end)
     temperature:float = 1.0  # sampling temperature
     top_p:float = 1.0  # nucleus sampling
@@ -140,7 +140,7 @@ class GRPOConfig(RunConfig):
 GRPO_PRESETS = {
     'cpu': dict(model_name='smollm2-135m-instruct', dataset_name='arith', level=1, train_limit=64, eval_limit=64,
                 budget=13, lr=1e-2, batch_prompts=4, group_size=4, max_new_tokens=96, epochs=1, temperature=0.7,
-                reward_mode='mixed', checkpoint_every_steps=4, eval_every=0, micro_batch=16),
+                reward_mode='mixed', checkpoint_every_steps=4, eval_every=0, micro_batch=2),
     'paper-gsm8k': dict(model_name='Qwen/Qwen2.5-7B-Instruct', dataset_name='gsm8k', dataset_config='main', budget=13,
                         lr=1e-5, batch_prompts=64, group_size=4, max_new_tokens=4096, max_prompt_tokens=1024, epochs=3,
                         beta=0.0, temperature=1.0, eval_limit=1319, eval_max_new_tokens=4096, micro_batch=8,
