@@ -6,9 +6,9 @@
 __all__ = ['LOCAL_FORMATS', 'HUB_ALIASES', 'BUILTIN_TASK', 'PAPER_INSTRUCTION', 'PLAIN_TEMPLATE', 'QASpec', 'parse_qa_spec',
            'make_arith_task', 'QARows', 'load_qa', 'strip_calculator_annotations', 'format_prompt']
 
-# %% ../nbs/03_data.ipynb #0021fe0c
+# %% ../nbs/03_data.ipynb #d2d4bb40
 import hashlib, random, re, warnings
-from dataclasses import dataclass, field, asdict
+from dataclasses import dataclass
 from pathlib import Path
 
 from .rewards import parse_gold
@@ -120,7 +120,7 @@ def make_arith_task(n:int, # number of problems
         seen.add(q); rows.append(dict(question=q, answer=a, gold=g))
     raise ValueError(f"could not make {n} distinct level-{level} problems; ask for fewer")
 
-# %% ../nbs/03_data.ipynb #f1f7e4c4
+# %% ../nbs/03_data.ipynb #c475ec83
 class QARows(list):
     "A list of question/answer rows that also records which source rows were skipped and why."
     def __init__(self, rows=(), skipped=()): super().__init__(rows); self.skipped = list(skipped)
@@ -174,7 +174,7 @@ def load_qa(spec:QASpec|str, # a `QASpec`, or a one-word spec for `parse_qa_spec
     missing = [f for f in (spec.question_field, spec.answer_field) if f not in ds.column_names]
     if missing: raise ValueError(f"{spec.name}: no column {missing[0]!r}; its columns are {ds.column_names} "
                                  f"(choose them with question_field/answer_field)")
-    rows, skipped = QARows(), []
+    rows = QARows()
     for i, raw in enumerate(ds):
         r = _check_row(i, raw, spec)
         if isinstance(r, str):

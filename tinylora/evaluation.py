@@ -6,8 +6,8 @@
 __all__ = ['METRIC_KEYS', 'generate', 'grade', 'summarize', 'atomic_write_text', 'write_jsonl', 'evaluate', 'cli_errors',
            'format_table', 'write_csv', 'tinylora_eval']
 
-# %% ../nbs/05_evaluation.ipynb #53d71071
-import csv, json, os, sys, time
+# %% ../nbs/05_evaluation.ipynb #f96f4093
+import csv, json, os, time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
@@ -16,7 +16,7 @@ import torch
 from fastcore.script import call_parse, CliError, is_cli
 from tqdm.auto import tqdm
 
-from .data import QASpec, format_prompt, load_qa, parse_qa_spec, PAPER_INSTRUCTION
+from .data import format_prompt, load_qa, parse_qa_spec, PAPER_INSTRUCTION
 from .models import DEFAULT_MODEL, load_model
 from .rewards import exact_match_reward, extract_answer, has_final_answer
 

@@ -6,23 +6,22 @@
 __all__ = ['GRPO_PRESETS', 'METRIC_PLOTS', 'group_advantages', 'completion_mask', 'token_logprobs', 'grpo_token_loss',
            'aggregate_loss', 'GRPOConfig', 'rollout', 'grpo_update', 'grpo_step', 'grpo_train', 'tinylora_grpo']
 
-# %% ../nbs/07_grpo.ipynb #6e33ec92
-import math, time
-from dataclasses import dataclass, asdict, field
+# %% ../nbs/07_grpo.ipynb #3cd8d6e6
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 from fastcore.script import call_parse
 
-from .adapter import adapter_disabled, tinylora_layers
-from .tying import inject_tinylora, merge_tinylora, unmerge_tinylora, trainable_vector
+from .adapter import adapter_disabled
+from .tying import merge_tinylora, unmerge_tinylora
 from .evaluation import generate, cli_errors
 from .data import format_prompt
 from .rewards import exact_match_reward, has_final_answer
-from .runs import MetricsLog, prepare_run_dir, make_config, train_loop, train_cli, RunConfig
+from .runs import train_loop, train_cli, RunConfig
 
-# %% ../nbs/07_grpo.ipynb #f172b59d
+# %% ../nbs/07_grpo.ipynb #666400e5
 def group_advantages(rewards:torch.Tensor, # (n_prompts, G) rewards
                      scale:str='group', # 'group', 'batch' or 'none'
                      eps:float=1e-4, # added to the std
@@ -37,14 +36,14 @@ def group_advantages(rewards:torch.Tensor, # (n_prompts, G) rewards
     else: adv = centred
     return torch.where(zero[:, None], torch.zeros_like(adv), adv), zero   # exactly 0, never 0/0
 
-# %% ../nbs/07_grpo.ipynb #c0acddb7
+# %% ../nbs/07_grpo.ipynb #a49cd45f
 def completion_mask(n_tokens:list[int], # tokens of each completion (end token included)
                     width:int, # padded completion width
                    )->torch.Tensor: # (n, width) bool
     "True on the tokens each completion really produced."
     return torch.arange(width)[None, :] < torch.tensor(n_tokens)[:, None]
 
-# %% ../nbs/07_grpo.ipynb #5ffdae5a
+# %% ../nbs/07_grpo.ipynb #95c10d45
 def token_logprobs(model,
                    prompt_ids:torch.Tensor, # (n, P) left-padded prompts
                    prompt_mask:torch.Tensor, # (n, P)
@@ -62,7 +61,7 @@ def token_logprobs(model,
     lp = logits.gather(-1, comp_ids[..., None]).squeeze(-1) - logits.logsumexp(-1)
     return lp * comp_mask
 
-# %% ../nbs/07_grpo.ipynb #0a5fe18b
+# %% ../nbs/07_grpo.ipynb #722624b0
 def grpo_token_loss(logp:torch.Tensor, # (n, C) log-probs under the current policy (with grad)
                     old_logp:torch.Tensor, # (n, C) log-probs when the batch was drawn
                     adv:torch.Tensor, # (n,) advantage of each completion
@@ -105,7 +104,7 @@ def aggregate_loss(loss:torch.Tensor, # (n, C) masked per-token loss
     if how == 'dr_grpo': return loss.sum() / (n_seqs * (max_new_tokens or loss.shape[1]))
     raise ValueError(f"loss_agg must be 'token_mean', 'sequence_mean' or 'dr_grpo', not {how!r}")
 
-# %% ../nbs/07_grpo.ipynb #73a95d07
+# %% ../nbs/07_grpo.ipynb #26dc2f9d
 @dataclass
 class GRPOConfig(RunConfig):
     "Every setting of a GRPO run: `RunConfig`'s and these."
@@ -147,7 +146,7 @@ GRPO_PRESETS = {
                         checkpoint_every_steps=20),
 }
 
-# %% ../nbs/07_grpo.ipynb #db7e3606
+# %% ../nbs/07_grpo.ipynb #b29db000
 def _pad_right(seqs:list[torch.Tensor], pad:int)->torch.Tensor:
     width = max(1, max(len(s) for s in seqs))
     out = torch.full((len(seqs), width), pad, dtype=torch.long)
@@ -237,7 +236,7 @@ def grpo_update(model, optimizer, b:dict, cfg:GRPOConfig, scheduler=None)->dict:
     stats['frac_zero_std'] = zero.float().mean().item()
     return stats
 
-# %% ../nbs/07_grpo.ipynb #836042d4
+# %% ../nbs/07_grpo.ipynb #d0247097
 METRIC_PLOTS = ['reward_mean', 'strict_acc', 'format_rate', 'mean_len', 'grad_norm', 'v_norm']
 
 def grpo_step(model, tokenizer, optimizer, scheduler, batch:list[dict], cfg:GRPOConfig)->dict:
@@ -260,7 +259,7 @@ def grpo_train(model, tokenizer,
     "Train the model's TinyLoRA vector with GRPO."
     return train_loop('grpo', model, tokenizer, rows, config, grpo_step, run_dir, eval_rows, resume, progress, METRIC_PLOTS)
 
-# %% ../nbs/07_grpo.ipynb #d529e0a0
+# %% ../nbs/07_grpo.ipynb #7a1e5ca7
 @call_parse
 def tinylora_grpo(
     root_dir:str='runs', # the run lives in ROOT_DIR/runs/RUN_ID

@@ -8,14 +8,14 @@ __all__ = ['DEFAULT_MODEL', 'HUB_IDS', 'GGUF_PACKAGE', 'GGUF_FILE', 'TINY_MODEL'
            'cached_gguf_model', 'cached_gguf_tokenizer', 'prepare_for_generation', 'tiny_model', 'resolve_model_path',
            'load_model']
 
-# %% ../nbs/04_models.ipynb #1efd1313
+# %% ../nbs/04_models.ipynb #fdbf173f
 import fcntl, hashlib, importlib.util, json, os, shutil, socket, time, uuid, warnings
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlparse
 
 import torch
-from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer, LlamaConfig
+from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaConfig
 
 # %% ../nbs/04_models.ipynb #4b3c7b7a
 DEFAULT_MODEL = 'smollm2-135m-instruct'

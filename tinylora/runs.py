@@ -8,8 +8,8 @@ __all__ = ['EVAL_COLS', 'COMPARE_COLS', 'save_checkpoint', 'checkpoint_problem',
            'resolve_preset', 'make_config', 'plot_curves', 'RunConfig', 'data_order', 'evaluate_adapter', 'versions',
            'train_loop', 'train_cli', 'compare_runs', 'tinylora_compare']
 
-# %% ../nbs/06_runs.ipynb #afaa587f
-import hashlib, json, math, os, random, shutil, sys, time, uuid, warnings
+# %% ../nbs/06_runs.ipynb #215576c5
+import hashlib, json, math, os, random, shutil, uuid, warnings
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 

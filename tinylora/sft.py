@@ -6,10 +6,9 @@
 __all__ = ['IGNORE', 'SFT_PRESETS', 'sft_example', 'sft_collate', 'sft_loss', 'SFTConfig', 'sft_step', 'sft_train', 'update_size',
            'tinylora_sft']
 
-# %% ../nbs/08_sft.ipynb #ee4230c9
+# %% ../nbs/08_sft.ipynb #f131a2bd
 import math, time
-from dataclasses import dataclass, asdict
-from pathlib import Path
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F

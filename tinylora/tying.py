@@ -9,11 +9,10 @@ __all__ = ['DEFAULT_TARGETS', 'TIE_MODES', 'ADAPTER_WEIGHTS', 'ADAPTER_CONFIG', 
            'factor_checksum', 'save_adapter', 'read_adapter', 'load_adapter', 'export_lora', 'peft_groups',
            'export_peft_tinylora', 'import_peft_tinylora', 'tinylora_inspect']
 
-# %% ../nbs/01_tying.ipynb #2bbdd3f4
-import hashlib, json, math, os, sys, warnings
-from dataclasses import dataclass, asdict, field
+# %% ../nbs/01_tying.ipynb #ee12788f
+import hashlib, json, math, os, warnings
+from dataclasses import dataclass, asdict
 from pathlib import Path
-from typing import Annotated
 
 import torch
 from torch import nn
