@@ -4,9 +4,9 @@
 
 # %% auto #0
 __all__ = ['DEFAULT_MODEL', 'HUB_IDS', 'GGUF_PACKAGE', 'GGUF_FILE', 'TINY_MODEL', 'MANIFEST', 'default_device', 'resolve_dtype',
-           'hub_reachable', 'cache_dir', 'write_manifest', 'cache_problem', 'atomic_cache_entry', 'gguf_path',
-           'cached_gguf_model', 'cached_gguf_tokenizer', 'prepare_for_generation', 'tiny_model', 'resolve_model_path',
-           'load_model']
+           'hub_reachable', 'cache_dir', 'sha256_file', 'fsync_path', 'fsync_tree', 'write_manifest', 'cache_problem',
+           'atomic_cache_entry', 'gguf_path', 'cached_gguf_model', 'cached_gguf_tokenizer', 'prepare_for_generation',
+           'tiny_model', 'resolve_model_path', 'load_model']
 
 # %% ../nbs/04_models.ipynb #fdbf173f
 import fcntl, hashlib, importlib.util, json, os, shutil, socket, time, uuid, warnings
@@ -51,31 +51,35 @@ def hub_reachable(timeout:float=3.0)->bool:
         with socket.create_connection((u.hostname, u.port or (443 if u.scheme == 'https' else 80)), timeout=timeout): return True
     except OSError: return False
 
-# %% ../nbs/04_models.ipynb #60f95a13
+# %% ../nbs/04_models.ipynb #690457b5
 MANIFEST = 'tinylora_cache.json'
 
 def cache_dir()->Path:
     "The root of the tinylora cache: `$TINYLORA_CACHE` or `~/.cache/tinylora`."
     return Path(os.environ.get('TINYLORA_CACHE') or '~/.cache/tinylora').expanduser()
 
-def _sha256(path:Path, chunk:int=1<<24)->str:
+def sha256_file(path:Path, chunk:int=1<<24)->str:
+    "SHA-256 of a file, read in chunks."
     h = hashlib.sha256()
     with open(path, 'rb') as f:
         while (b := f.read(chunk)): h.update(b)
     return h.hexdigest()
 
-def _fsync_tree(folder:Path):
-    "Flush every file in `folder`, then the folder itself, to disk."
-    for p in folder.iterdir():
-        if p.is_file():
-            with open(p, 'rb') as f: os.fsync(f.fileno())
-    fd = os.open(folder, os.O_RDONLY)
+def fsync_path(path:Path):
+    "Flush a file or a folder entry to disk."
+    fd = os.open(path, os.O_RDONLY)
     try: os.fsync(fd)
     finally: os.close(fd)
 
+def fsync_tree(folder:Path):
+    "Flush every file in `folder`, then the folder itself, to disk."
+    for p in Path(folder).iterdir():
+        if p.is_file(): fsync_path(p)
+    fsync_path(folder)
+
 def write_manifest(folder:Path, **info):
     "Record size and SHA-256 of every file in `folder` (written last: its presence means the folder is complete)."
-    files = {p.name: dict(size=p.stat().st_size, sha256=_sha256(p)) for p in sorted(folder.iterdir()) if p.is_file() and p.name != MANIFEST}
+    files = {p.name: dict(size=p.stat().st_size, sha256=sha256_file(p)) for p in sorted(folder.iterdir()) if p.is_file() and p.name != MANIFEST}
     (folder/MANIFEST).write_text(json.dumps(dict(files=files, created=time.time(), **info), indent=1))
 
 def cache_problem(folder:Path)->str|None:
@@ -88,10 +92,10 @@ def cache_problem(folder:Path)->str|None:
         p = folder/name
         if not p.is_file(): return f'{name} is missing'
         if p.stat().st_size != rec['size']: return f'{name} has {p.stat().st_size} bytes, the manifest says {rec["size"]}'
-        if _sha256(p) != rec['sha256']: return f'{name} does not match its SHA-256'
+        if sha256_file(p) != rec['sha256']: return f'{name} does not match its SHA-256'
     return None
 
-# %% ../nbs/04_models.ipynb #f5b5d448
+# %% ../nbs/04_models.ipynb #e820a713
 def atomic_cache_entry(dest:Path, # the cache folder to create
                        build, # `build(folder)` writes the entry's files into `folder`
                        **info, # extra facts recorded in the manifest
@@ -110,7 +114,7 @@ def atomic_cache_entry(dest:Path, # the cache folder to create
             try:
                 build(tmp)
                 write_manifest(tmp, **info)
-                _fsync_tree(tmp)
+                fsync_tree(tmp)
                 old = None
                 if dest.exists(): old = dest.rename(dest.parent/f'.old-{dest.name}-{uuid.uuid4().hex[:8]}')
                 tmp.rename(dest)

@@ -8,8 +8,8 @@ __all__ = ['EVAL_COLS', 'COMPARE_COLS', 'save_checkpoint', 'checkpoint_problem',
            'resolve_preset', 'make_config', 'plot_curves', 'RunConfig', 'data_order', 'evaluate_adapter', 'versions',
            'train_loop', 'train_cli', 'compare_runs', 'tinylora_compare']
 
-# %% ../nbs/06_runs.ipynb #215576c5
-import hashlib, json, math, os, random, shutil, uuid, warnings
+# %% ../nbs/06_runs.ipynb #3fcde719
+import json, math, os, random, shutil, uuid, warnings
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
@@ -18,15 +18,9 @@ import yaml
 from safetensors.torch import save_file, load_file
 
 from .evaluation import atomic_write_text
+from .models import sha256_file, fsync_path, fsync_tree
 
-# %% ../nbs/06_runs.ipynb #c957b323
-def _fsync(path:Path):
-    fd = os.open(path, os.O_RDONLY)
-    try: os.fsync(fd)
-    finally: os.close(fd)
-
-def _sha256(path:Path)->str: return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
+# %% ../nbs/06_runs.ipynb #bf25d2f5
 def save_checkpoint(root:Path, # the run's checkpoints folder
                     step:int, # training step this checkpoint follows
                     tensors:dict, # name -> tensor (vector, optimiser state, random state, data order)
@@ -39,14 +33,13 @@ def save_checkpoint(root:Path, # the run's checkpoints folder
     tmp.mkdir()
     save_file({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, str(tmp/'state.safetensors'))
     (tmp/'meta.json').write_text(json.dumps(dict(meta, step=step)))
-    (tmp/'MANIFEST.json').write_text(json.dumps({f: _sha256(tmp/f) for f in ('state.safetensors', 'meta.json')}))
+    (tmp/'MANIFEST.json').write_text(json.dumps({f: sha256_file(tmp/f) for f in ('state.safetensors', 'meta.json')}))
     (tmp/'COMPLETED').write_text(str(step))
-    for f in tmp.iterdir(): _fsync(f)
-    _fsync(tmp)
+    fsync_tree(tmp)
     final = root/f'step-{step:08d}'
     if final.exists(): shutil.rmtree(final)
     os.rename(tmp, final)
-    _fsync(root)
+    fsync_path(root)
     for old in sorted(root.glob('step-*'))[:-keep_last] if keep_last > 0 else []: shutil.rmtree(old, ignore_errors=True)
     for stale in root.glob('.tmp-step-*'):
         if stale != tmp: shutil.rmtree(stale, ignore_errors=True)  # left by a run killed while writing
@@ -60,7 +53,7 @@ def checkpoint_problem(path:Path)->str|None:
     except (OSError, ValueError): return 'no readable MANIFEST.json'
     for f, h in man.items():
         if not (path/f).is_file(): return f'{f} is missing'
-        if _sha256(path/f) != h: return f'{f} does not match its SHA-256'
+        if sha256_file(path/f) != h: return f'{f} does not match its SHA-256'
     return None
 
 def latest_checkpoint(root:Path)->Path|None:
