@@ -259,7 +259,7 @@ def grpo_train(model, tokenizer,
     "Train the model's TinyLoRA vector with GRPO."
     return train_loop('grpo', model, tokenizer, rows, config, grpo_step, run_dir, eval_rows, resume, progress, METRIC_PLOTS)
 
-# %% ../nbs/07_grpo.ipynb #7a1e5ca7
+# %% ../nbs/07_grpo.ipynb #c8a27b60
 @call_parse
 def tinylora_grpo(
     root_dir:str='runs', # the run lives in ROOT_DIR/runs/RUN_ID
@@ -289,6 +289,7 @@ def tinylora_grpo(
     max_new_tokens:int=None, # completion length limit
     eval_max_new_tokens:int=None, # evaluation length limit
     eval_every:int=None, # evaluate every N steps
+    baseline_file:str=None, # shared JSON of the untrained model's evaluation (read if present, else written)
     temperature:float=None, # sampling temperature
     top_p:float=None, # nucleus sampling
     beta:float=None, # KL weight

@@ -116,7 +116,7 @@ def update_size(model)->dict:
     lora = sum(m.r * (m.A.shape[0] + m.B.shape[0]) for _, m in layers)
     return dict(params=n, bytes=4 * n, lora_params_same_rank=lora, ratio_to_lora=n / lora if lora else None)
 
-# %% ../nbs/08_sft.ipynb #12403e98
+# %% ../nbs/08_sft.ipynb #13d40907
 @call_parse
 def tinylora_sft(
     root_dir:str='runs', # the run lives in ROOT_DIR/runs/RUN_ID
@@ -146,6 +146,7 @@ def tinylora_sft(
     max_new_tokens:int=None, # evaluation length limit
     eval_max_new_tokens:int=None, # evaluation length limit (overrides max_new_tokens)
     eval_every:int=None, # evaluate every N steps
+    baseline_file:str=None, # shared JSON of the untrained model's evaluation (read if present, else written)
     strip_annotations:bool_arg=None, # strip <<...>> calculator annotations: true or false
     weight_decay:float=None, # AdamW weight decay
     warmup_steps:int=None, # LR warmup steps
