@@ -8,12 +8,12 @@ __all__ = ['DEFAULT_MODEL', 'load_model', 'tiny_model', 'extract_answer', 'exact
            'generate', 'TinyLoRALinear', 'adapter_disabled', 'BudgetPlan', 'TinyLoRAConfig', 'plan_budget',
            'inject_tinylora', 'trainable_vector', 'set_trainable_vector', 'merge_tinylora', 'unmerge_tinylora',
            'save_adapter', 'load_adapter', 'export_lora', 'export_peft_tinylora', 'import_peft_tinylora', 'GRPOConfig',
-           'grpo_train', 'SFTConfig', 'sft_train', 'update_size']
+           'grpo_train', 'SFTConfig', 'sft_train', 'update_size', 'sweep', 'best_lrs', 'SWEEP_GRIDS']
 
 # %% ../nbs/90_package.ipynb #b697c09c
 __version__ = '0.1.0'
 
-# %% ../nbs/90_package.ipynb #734ac092
+# %% ../nbs/90_package.ipynb #5f7e3cdc
 from .models import DEFAULT_MODEL, load_model, tiny_model
 from .rewards import extract_answer, exact_match_reward, make_trl_reward, trl_exact_match
 from .data import QASpec, load_qa, make_arith_task, format_prompt, PAPER_INSTRUCTION
@@ -24,10 +24,11 @@ from .tying import (BudgetPlan, TinyLoRAConfig, plan_budget, inject_tinylora, tr
                             export_peft_tinylora, import_peft_tinylora)
 from .grpo import GRPOConfig, grpo_train
 from .sft import SFTConfig, sft_train, update_size
+from .sweep import sweep, best_lrs, SWEEP_GRIDS
 
 _all_ = ['DEFAULT_MODEL', 'load_model', 'tiny_model', 'extract_answer', 'exact_match_reward', 'make_trl_reward',
          'trl_exact_match', 'QASpec', 'load_qa', 'make_arith_task', 'format_prompt', 'PAPER_INSTRUCTION', 'evaluate', 'generate',
          'TinyLoRALinear', 'adapter_disabled', 'BudgetPlan', 'TinyLoRAConfig', 'plan_budget', 'inject_tinylora',
          'trainable_vector', 'set_trainable_vector', 'merge_tinylora', 'unmerge_tinylora', 'save_adapter', 'load_adapter',
          'export_lora', 'export_peft_tinylora', 'import_peft_tinylora', 'GRPOConfig', 'grpo_train', 'SFTConfig',
-         'sft_train', 'update_size']
+         'sft_train', 'update_size', 'sweep', 'best_lrs', 'SWEEP_GRIDS']

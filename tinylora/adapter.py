@@ -93,7 +93,7 @@ def projection_tensor(u:int, # number of projections (trainable numbers per vect
     P = torch.randn(u, r, r, generator=g, dtype=torch.float32)
     return P / math.sqrt(r) if p_scale == 'rank' else P
 
-# %% ../nbs/00_adapter.ipynb #491c370a
+# %% ../nbs/00_adapter.ipynb #422711d6
 class TinyLoRALinear(nn.Module):
     "A frozen `nn.Linear` plus the TinyLoRA update `scale · U diag(s_out) (Σᵢ vᵢ Pᵢ) diag(s_in) Vᵀ`."
     def __init__(self,
@@ -128,7 +128,7 @@ class TinyLoRALinear(nn.Module):
             vectors = nn.ParameterList([nn.Parameter(init_vector(u, v_init, v_init_std, proj_seed).to(dev))])
             self.own_vectors = vectors                      # registered: this layer owns its vector
         self._vectors = [vectors]                           # a list hides a shared ParameterList from registration
-        self.enabled, self._orig_weight = True, None
+        self.enabled, self._orig_weight, self.point_v = True, None, None   # point_v: (K, u) vectors, one per batch block
         base.weight.requires_grad_(False)
         if base.bias is not None: base.bias.requires_grad_(False)
 
@@ -152,7 +152,12 @@ class TinyLoRALinear(nn.Module):
     def forward(self, x:torch.Tensor)->torch.Tensor:
         y = self.base(x)
         if not self.enabled or self.merged: return y
-        h = F.linear(F.linear(x.to(self.At.dtype), self.At), self.scale * self.R())   # (x A) (scale R)ᵀ
+        h = F.linear(x.to(self.At.dtype), self.At)                                     # x A, (..., r)
+        if self.point_v is None: h = F.linear(h, self.scale * self.R())               # (x A) (scale R)ᵀ
+        else:  # K vectors, one per block of the batch: rows k·n/K … (k+1)·n/K use point_v[k]
+            K = self.point_v.shape[0]
+            R = torch.einsum('ki,ijl->kjl', self.point_v.to(self.P.device), self.P) / self.r_div
+            h = torch.bmm(h.reshape(K, -1, self.r), self.scale * R.transpose(1, 2)).reshape(h.shape)
         return y + (h @ self.Bt).to(y.dtype)
 
     @torch.no_grad()
