@@ -5,12 +5,13 @@
 # %% auto #0
 __all__ = ['SURFACE_COLS', 'vector_points', 'point_losses', 'surface_grid', 'surface_examples', 'read_surface_rows', 'best_point',
            'scan_surface', 'tinylora_surface', 'read_trajectory', 'load_surface', 'surface_figure', 'slice_values',
-           'surface_explorer', 'export_surface']
+           'slice_figure', 'surface_explorer', 'export_surface', 'surface_app_notebook', 'tinylora_surface_app']
 
-# %% ../nbs/10_surface.ipynb #f84baa11
-import csv, hashlib, io, json, math, os, time
+# %% ../nbs/10_surface.ipynb #2afd918b
+import csv, hashlib, io, json, math, os, shutil, subprocess, sys, time
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Annotated
 
 import torch
 import torch.nn.functional as F
@@ -267,7 +268,7 @@ def read_trajectory(run_dir:str|Path, # a run folder (ROOT/runs/RUN_ID)
     return dict(name=run_dir.name, kind=meta['kind'], lr=cfg['lr'], step=[p[0] for p in pts], v1=[p[1] for p in pts],
                 v2=[p[2] for p in pts])
 
-# %% ../nbs/10_surface.ipynb #b75dbcdc
+# %% ../nbs/10_surface.ipynb #8ba73e95
 def load_surface(folder:str|Path)->dict:
     "A scan folder as arrays: v1 and v2 values, loss[j][i] (NaN where missing), reward grid, meta and best point."
     folder = Path(folder)
@@ -328,6 +329,16 @@ def slice_values(surf:dict, axis:str, index:int)->tuple[list, list]:
     if axis == 'v2': return surf['v2'], Z[:, index].tolist()
     raise ValueError(f"axis must be 'v1' or 'v2', not {axis!r}")
 
+def slice_figure(surf:dict, axis:str='v1', index:int=0):
+    "The loss along one axis with the other fixed at its `index`-th grid value, as a plotly figure."
+    import plotly.graph_objects as go
+    xs, ys = slice_values(surf, axis, index)
+    other = 'v2' if axis == 'v1' else 'v1'
+    fig = go.Figure(go.Scatter(x=xs, y=ys, mode='lines+markers', hovertemplate=axis + ' %{x:.4g}<br>loss %{y:.4f}<extra></extra>'))
+    fig.update_layout(width=460, height=320, margin=dict(l=50, r=20, t=40, b=40), yaxis_title='loss', xaxis_title=axis,
+                      title=f"loss along {axis} at {other} = {surf[other][index]:.3g}")
+    return fig
+
 def surface_explorer(folder:str|Path, # a scan folder
                      runs:list=(), # budget-2 run folders to draw as paths
                     ):
@@ -346,9 +357,9 @@ def surface_explorer(folder:str|Path, # a scan folder
     n = len(surf['v1'])
     at = W.IntSlider(value=n // 2, min=0, max=n - 1, description='at index', continuous_update=False)
     readout = W.HTML('click a point to read it out')
+    # Both widgets start from complete figures: updates sent before a page has drawn them would be lost.
     main = go.FigureWidget(surface_figure(surf, paths=paths))
-    sl = go.FigureWidget(go.Figure(go.Scatter(mode='lines+markers')))
-    sl.update_layout(width=460, height=320, margin=dict(l=50, r=20, t=40, b=40), yaxis_title='loss')
+    sl = go.FigureWidget(slice_figure(surf, axis.value, at.value))
     def _click(trace, points, state):
         if points.point_inds:
             x, y = points.xs[0], points.ys[0]
@@ -364,15 +375,13 @@ def surface_explorer(folder:str|Path, # a scan folder
             main.layout = fig.layout
         if view.value != '3d': main.data[0].on_click(_click)
     def reslice(*_):
-        xs, ys = slice_values(surf, axis.value, at.value)
-        other = surf['v2' if axis.value == 'v1' else 'v1'][at.value]
+        fig = slice_figure(surf, axis.value, at.value)
         with sl.batch_update():
-            sl.data[0].x, sl.data[0].y = xs, ys
-            sl.layout.title = f"loss along {axis.value} at {'v2' if axis.value == 'v1' else 'v1'} = {other:.3g}"
-            sl.layout.xaxis.title = axis.value
+            sl.data[0].x, sl.data[0].y = fig.data[0].x, fig.data[0].y
+            sl.layout.title.text, sl.layout.xaxis.title.text = fig.layout.title.text, fig.layout.xaxis.title.text
     for w in (view, log, crange): w.observe(redraw, 'value')
     for w in (axis, at): w.observe(reslice, 'value')
-    redraw(); reslice()
+    if main.data: main.data[0].on_click(_click)
     box = W.VBox([W.HBox([view, log]), crange, W.HBox([main, W.VBox([axis, at, sl, readout])])])
     box.surface, box.main, box.slice, box.controls = surf, main, sl, dict(view=view, log=log, crange=crange, axis=axis, at=at)
     return box
@@ -432,3 +441,35 @@ def export_surface(folder:str|Path, # a scan folder
         f"th{{text-align:left;padding-right:1em}}</style></head><body><h1>TinyLoRA loss surface: {html.escape(str(folder))}</h1>"
         f"{imgs}<h2>Scan</h2><table>{table}</table></body></html>")
     return written + [out/'report.html']
+
+# %% ../nbs/10_surface.ipynb #5003ca22
+def surface_app_notebook(folder:str|Path, runs:list=(), path:str|Path|None=None)->Path:
+    "Write the notebook that Voilà serves: a title and the explorer of `folder` with `runs` drawn on it."
+    folder = Path(folder).resolve()
+    path = Path(path) if path else folder/'app'/'explorer.ipynb'
+    path.parent.mkdir(parents=True, exist_ok=True)
+    code = (f"from tinylora.surface import surface_explorer\n"
+            f"surface_explorer({str(folder)!r}, {[str(Path(r).resolve()) for r in runs]!r})")
+    cells = [dict(cell_type='markdown', id='title', metadata={}, source=f'# TinyLoRA loss surface\n`{folder}`'),
+             dict(cell_type='code', id='explorer', metadata={}, execution_count=None, outputs=[], source=code)]
+    nb = dict(cells=cells, metadata=dict(kernelspec=dict(display_name='Python 3', language='python', name='python3')),
+              nbformat=4, nbformat_minor=5)
+    atomic_write_text(path, json.dumps(nb, indent=1))
+    return path
+
+@call_parse
+def tinylora_surface_app(
+    folder:str, # a scan folder (from tinylora_surface)
+    runs:Annotated[str, "budget-2 run folders to draw as paths", dict(nargs='*')]=None,
+    port:int=8866, # port to serve on (localhost)
+    open_browser:bool=False, # open a browser tab
+):
+    "Serve the loss-surface explorer of a scan as a web page with Voilà."
+    with cli_errors(tinylora_surface_app):
+        load_surface(folder)   # a clear error now rather than in the page
+        nb = surface_app_notebook(folder, runs or [])
+        exe = shutil.which('voila', path=str(Path(sys.executable).parent)) or shutil.which('voila')
+        if exe is None: raise FileNotFoundError('Voilà is not installed: pip install "tinylora[app]"')
+        cmd = [exe, str(nb), f'--port={port}', '--Voila.ip=127.0.0.1', *([] if open_browser else ['--no-browser'])]
+        print(f"serving {folder} at http://127.0.0.1:{port} (Ctrl-C stops)", flush=True)
+        return subprocess.call(cmd)
