@@ -120,7 +120,7 @@ def make_arith_task(n:int, # number of problems
         seen.add(q); rows.append(dict(question=q, answer=a, gold=g))
     raise ValueError(f"could not make {n} distinct level-{level} problems; ask for fewer")
 
-# %% ../nbs/03_data.ipynb #c475ec83
+# %% ../nbs/03_data.ipynb #7307c27d
 class QARows(list):
     "A list of question/answer rows that also records which source rows were skipped and why."
     def __init__(self, rows=(), skipped=()): super().__init__(rows); self.skipped = list(skipped)
@@ -174,12 +174,15 @@ def load_qa(spec:QASpec|str, # a `QASpec`, or a one-word spec for `parse_qa_spec
     missing = [f for f in (spec.question_field, spec.answer_field) if f not in ds.column_names]
     if missing: raise ValueError(f"{spec.name}: no column {missing[0]!r}; its columns are {ds.column_names} "
                                  f"(choose them with question_field/answer_field)")
-    rows = QARows()
+    rows, seen = QARows(), {}
     for i, raw in enumerate(ds):
         r = _check_row(i, raw, spec)
         if isinstance(r, str):
             if spec.on_bad == 'error': raise ValueError(f"{spec.name}: {r} (pass on_bad='skip' to skip such rows)")
             rows.skipped.append((i, r)); continue
+        key = (r['question'].strip(), r['gold'])
+        if key in seen: rows.skipped.append((i, f"row {i} repeats row {seen[key]} (same question and answer)")); continue
+        seen[key] = i
         rows.append(r)
         if spec.limit and len(rows) == spec.limit: break
     if rows.skipped: warnings.warn(f"{spec.name}: skipped {len(rows.skipped)} bad rows, e.g. {rows.skipped[0][1]}")

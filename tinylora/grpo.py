@@ -4,15 +4,16 @@
 
 # %% auto #0
 __all__ = ['GRPO_PRESETS', 'METRIC_PLOTS', 'group_advantages', 'completion_mask', 'token_logprobs', 'grpo_token_loss',
-           'aggregate_loss', 'GRPOConfig', 'rollout', 'grpo_update', 'grpo_step', 'grpo_train', 'tinylora_grpo']
+           'aggregate_loss', 'GRPOConfig', 'grade', 'resample_flat_groups', 'rollout', 'grpo_update', 'grpo_step',
+           'grpo_train', 'tinylora_grpo']
 
-# %% ../nbs/07_grpo.ipynb #3cd8d6e6
+# %% ../nbs/07_grpo.ipynb #31f41295
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from fastcore.script import call_parse
+from fastcore.script import call_parse, bool_arg
 
 from .adapter import adapter_disabled
 from .tying import merge_tinylora, unmerge_tinylora
@@ -104,7 +105,7 @@ def aggregate_loss(loss:torch.Tensor, # (n, C) masked per-token loss
     if how == 'dr_grpo': return loss.sum() / (n_seqs * (max_new_tokens or loss.shape[1]))
     raise ValueError(f"loss_agg must be 'token_mean', 'sequence_mean' or 'dr_grpo', not {how!r}")
 
-# %% ../nbs/07_grpo.ipynb #26dc2f9d
+# %% ../nbs/07_grpo.ipynb #011c5bb3
 @dataclass
 class GRPOConfig(RunConfig):
     "Every setting of a GRPO run: `RunConfig`'s and these."
@@ -118,6 +119,7 @@ class GRPOConfig(RunConfig):
     format_reward:float = 0.0  # extra reward for marking an answer (gameable: off by default)
     scale_rewards:str = 'group'  # advantage denominator: 'group', 'batch' or 'none'
     skip_zero_std:bool = False  # drop groups with no reward variance from the loss
+    resample_zero_std:int = 0  # dynamic sampling: regenerate a group with no reward variance up to N times (0: off)
     epsilon_low:float = 0.2  # lower clip
     epsilon_high:float = 0.4  # upper clip
     num_iterations:int = 1  # updates per rollout batch
@@ -132,42 +134,66 @@ class GRPOConfig(RunConfig):
         if self.group_size < 2: raise ValueError(f"group_size must be at least 2 (GRPO compares completions within a group), not {self.group_size}")
         if self.batch_prompts < 1: raise ValueError(f"batch_prompts must be at least 1, not {self.batch_prompts}")
         if self.num_iterations < 1: raise ValueError(f"num_iterations must be at least 1, not {self.num_iterations}")
+        if self.resample_zero_std < 0: raise ValueError(f"resample_zero_std must be 0 or more, not {self.resample_zero_std}")
         for k, ok in [('loss_agg', ('token_mean', 'sequence_mean', 'dr_grpo')), ('scale_rewards', ('group', 'batch', 'none')),
                       ('reward_mode', ('strict', 'flexible', 'mixed'))]:
             if getattr(self, k) not in ok: raise ValueError(f"{k} must be one of {ok}, not {getattr(self, k)!r}")
 
 GRPO_PRESETS = {
     'cpu': dict(model_name='smollm2-135m-instruct', dataset_name='arith', level=1, train_limit=64, eval_limit=64,
-                budget=13, lr=1e-2, batch_prompts=4, group_size=4, max_new_tokens=96, epochs=1, temperature=0.7,
-                reward_mode='mixed', checkpoint_every_steps=4, eval_every=0, micro_batch=2),
+                budget=13, lr=1e-2, batch_prompts=4, group_size=4, max_new_tokens=96, epochs=1, max_steps=12, temperature=0.7,
+                reward_mode='mixed', format_reward=0.2, checkpoint_every_steps=4, eval_every=0, micro_batch=2),
     'paper-gsm8k': dict(model_name='Qwen/Qwen2.5-7B-Instruct', dataset_name='gsm8k', dataset_config='main', budget=13,
                         lr=1e-5, batch_prompts=64, group_size=4, max_new_tokens=4096, max_prompt_tokens=1024, epochs=3,
                         beta=0.0, temperature=1.0, eval_limit=1319, eval_max_new_tokens=4096, micro_batch=8,
                         checkpoint_every_steps=20),
 }
 
-# %% ../nbs/07_grpo.ipynb #b29db000
+# %% ../nbs/07_grpo.ipynb #18f2f4a4
 def _pad_right(seqs:list[torch.Tensor], pad:int)->torch.Tensor:
     width = max(1, max(len(s) for s in seqs))
     out = torch.full((len(seqs), width), pad, dtype=torch.long)
     for i, s in enumerate(seqs): out[i, :len(s)] = s
     return out
 
-def rollout(model, tokenizer, rows:list[dict], cfg:GRPOConfig)->dict:
-    "Sample G completions per row, batched; grade them; return the tensors a GRPO update needs."
-    prompts = [format_prompt(r['question'], tokenizer, cfg.template) for r in rows]
-    rep = [p for p in prompts for _ in range(cfg.group_size)]
-    golds = [r['gold'] for r in rows for _ in range(cfg.group_size)]
+def _sample_groups(model, tokenizer, rows:list[dict], cfg:GRPOConfig)->list[dict]:
+    "G sampled completions per row (row-major), in one batched `generate`, with the update merged (then unmerged exactly)."
+    rep = [format_prompt(r['question'], tokenizer, cfg.template) for r in rows for _ in range(cfg.group_size)]
     if cfg.merge_rollouts: merge_tinylora(model)
     try:
-        gens = generate(model, tokenizer, rep, batch_size=len(rep), max_new_tokens=cfg.max_new_tokens,
+        return generate(model, tokenizer, rep, batch_size=len(rep), max_new_tokens=cfg.max_new_tokens,
                         max_prompt_tokens=cfg.max_prompt_tokens, do_sample=True, temperature=cfg.temperature,
                         top_p=cfg.top_p, progress=False)
     finally: unmerge_tinylora(model)
+
+def grade(gens:list[dict], golds:list[str], cfg:GRPOConfig)->dict:
+    "Strict, flexible and format scores of each completion, and the reward `cfg` asks for."
     strict = torch.tensor([exact_match_reward(g['text'], gold, 'strict') for g, gold in zip(gens, golds)])
     flexible = torch.tensor([exact_match_reward(g['text'], gold, 'flexible') for g, gold in zip(gens, golds)])
     fmt = torch.tensor([float(has_final_answer(g['text'])) for g in gens])
     reward = {'strict': strict, 'flexible': flexible, 'mixed': (strict + flexible) / 2}[cfg.reward_mode] + cfg.format_reward * fmt
+    return dict(strict=strict, flexible=flexible, format=fmt, reward=reward)
+
+def resample_flat_groups(sample, # `sample(rows) -> completions` (G per row)
+                         rows:list[dict], gens:list[dict], cfg:GRPOConfig)->tuple[list[dict], int]:
+    "Dynamic sampling: regenerate each group whose rewards are all equal, up to `cfg.resample_zero_std` times; keep a new group only if its rewards differ."
+    G, n_new = cfg.group_size, 0
+    for _ in range(cfg.resample_zero_std):
+        r = grade(gens, [x['gold'] for x in rows for _ in range(G)], cfg)['reward'].view(len(rows), G)
+        flat = [i for i in range(len(rows)) if bool((r[i] == r[i, 0]).all())]
+        if not flat: break
+        new = sample([rows[i] for i in flat])
+        rn = grade(new, [rows[i]['gold'] for i in flat for _ in range(G)], cfg)['reward'].view(len(flat), G)
+        for k, i in enumerate(flat):
+            if not bool((rn[k] == rn[k, 0]).all()): gens[i * G:(i + 1) * G] = new[k * G:(k + 1) * G]; n_new += 1
+    return gens, n_new
+
+def rollout(model, tokenizer, rows:list[dict], cfg:GRPOConfig)->dict:
+    "Sample G completions per row, batched; grade them (resampling flat groups when asked); return the tensors a GRPO update needs."
+    gens = _sample_groups(model, tokenizer, rows, cfg)
+    gens, n_resampled = resample_flat_groups(lambda rs: _sample_groups(model, tokenizer, rs, cfg), rows, gens, cfg)
+    rep = [format_prompt(r['question'], tokenizer, cfg.template) for r in rows for _ in range(cfg.group_size)]
+    sc = grade(gens, [r['gold'] for r in rows for _ in range(cfg.group_size)], cfg)
     tokenizer.padding_side, tokenizer.truncation_side = 'left', 'left'
     enc = tokenizer(rep, return_tensors='pt', padding=True, add_special_tokens=False, truncation=True,
                     max_length=cfg.max_prompt_tokens)
@@ -175,8 +201,8 @@ def rollout(model, tokenizer, rows:list[dict], cfg:GRPOConfig)->dict:
     n_tok = [g['n_tokens'] for g in gens]
     return dict(prompt_ids=enc.input_ids, prompt_mask=enc.attention_mask, comp_ids=comp_ids,
                 comp_mask=completion_mask(n_tok, comp_ids.shape[1]), n_tokens=torch.tensor(n_tok, dtype=torch.float),
-                truncated=torch.tensor([g['truncated'] for g in gens]), reward=reward, strict=strict, flexible=flexible,
-                format=fmt, texts=[g['text'] for g in gens])
+                truncated=torch.tensor([g['truncated'] for g in gens]), **sc, texts=[g['text'] for g in gens],
+                resampled_groups=n_resampled)
 
 def _chunks(n, size): return [slice(i, min(i + size, n)) for i in range(0, n, size)]
 
@@ -236,7 +262,7 @@ def grpo_update(model, optimizer, b:dict, cfg:GRPOConfig, scheduler=None)->dict:
     stats['frac_zero_std'] = zero.float().mean().item()
     return stats
 
-# %% ../nbs/07_grpo.ipynb #d0247097
+# %% ../nbs/07_grpo.ipynb #fb4624ab
 METRIC_PLOTS = ['reward_mean', 'strict_acc', 'format_rate', 'mean_len', 'grad_norm', 'v_norm']
 
 def grpo_step(model, tokenizer, optimizer, scheduler, batch:list[dict], cfg:GRPOConfig)->dict:
@@ -246,6 +272,7 @@ def grpo_step(model, tokenizer, optimizer, scheduler, batch:list[dict], cfg:GRPO
     return dict(st, reward_mean=b['reward'].mean().item(), reward_std=b['reward'].std().item(),
                 strict_acc=b['strict'].mean().item(), flexible_acc=b['flexible'].mean().item(), format_rate=b['format'].mean().item(),
                 mean_len=b['n_tokens'].mean().item(), truncation_rate=b['truncated'].float().mean().item(),
+                resampled_groups=b['resampled_groups'],
                 gen_seconds=t1 - t0, train_seconds=t2 - t1)
 
 def grpo_train(model, tokenizer,
@@ -259,7 +286,7 @@ def grpo_train(model, tokenizer,
     "Train the model's TinyLoRA vector with GRPO."
     return train_loop('grpo', model, tokenizer, rows, config, grpo_step, run_dir, eval_rows, resume, progress, METRIC_PLOTS)
 
-# %% ../nbs/07_grpo.ipynb #c8a27b60
+# %% ../nbs/07_grpo.ipynb #05493ded
 @call_parse
 def tinylora_grpo(
     root_dir:str='runs', # the run lives in ROOT_DIR/runs/RUN_ID
@@ -298,6 +325,8 @@ def tinylora_grpo(
     num_iterations:int=None, # updates per rollout batch
     loss_agg:str=None, # 'token_mean', 'sequence_mean' or 'dr_grpo'
     scale_rewards:str=None, # 'group', 'batch' or 'none'
+    skip_zero_std:bool_arg=None, # drop groups with no reward variance from the loss
+    resample_zero_std:int=None, # dynamic sampling: regenerate flat groups up to N times
     tis_cap:float=None, # truncated importance sampling cap
     reward_mode:str=None, # 'strict', 'flexible' or 'mixed'
     format_reward:float=None, # extra reward for a marked answer

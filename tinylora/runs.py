@@ -128,13 +128,14 @@ class MetricsLog:
         keep = [r for r in self.read() if r.get('step', 0) <= step]
         atomic_write_text(self.path, ''.join(json.dumps(r) + '\n' for r in keep))
 
-# %% ../nbs/06_runs.ipynb #903a376d
+# %% ../nbs/06_runs.ipynb #285a4a57
 def prepare_run_dir(path:Path, # ROOT/runs/RUN_ID
                     resume:bool=False, # continue the run in this folder
                    )->Path:
     "Create (or, to resume, reuse) a run folder, after checking that it is writable."
     path = Path(path)
-    if path.exists() and any(path.iterdir()) and not resume:
+    skeleton = path.exists() and all(p.is_dir() for p in path.rglob('*'))   # only empty folders: killed before it began
+    if path.exists() and any(path.iterdir()) and not resume and not skeleton:
         raise ValueError(f"{path} already holds a run; pass --resume to continue it, or choose another --run-id")
     if resume and not (path/'run_meta.json').is_file():
         raise ValueError(f"nothing to resume in {path}: it has no run_meta.json (start it without --resume)")

@@ -204,7 +204,7 @@ def scan_surface(model, tokenizer,
     atomic_write_text(folder/'best_point.json', json.dumps(best_point(rows_now, len(grid)), indent=1))
     return folder
 
-# %% ../nbs/10_surface.ipynb #968b86a2
+# %% ../nbs/10_surface.ipynb #bfd3c555
 @call_parse
 def tinylora_surface(
     root_dir:str='surface', # the scan folder (a new timestamped one beside it if it holds a scan and --resume is not given)
@@ -226,6 +226,7 @@ def tinylora_surface(
     reward_stride:int=2, # reward at every N-th point along each axis
     points_per_pass:int=4, # grid points per forward pass
     template:str='chat', # prompt template
+    runs:Annotated[str, "budget-2 run folders whose paths the report draws", dict(nargs='*')]=None,
     resume:bool=False, # continue the scan in ROOT_DIR
     quiet:bool=False, # no progress bar
 ):
@@ -244,6 +245,8 @@ def tinylora_surface(
         bp = json.loads((folder/'best_point.json').read_text())
         print(f"scan {folder}: {bp['rows']}/{bp['expected']} points; loss {bp['min']:.4f} at v = ({bp['argmin']['v1']:.3g}, "
               f"{bp['argmin']['v2']:.3g}), max {bp['max']:.4f}, near the origin {bp['nearest_origin']['loss']:.4f}")
+        files = export_surface(folder, runs or [])
+        print(f"report: {files[-1]}; explore it with: tinylora_surface_app {folder} {' '.join(runs or [])}")
         return folder
 
 # %% ../nbs/10_surface.ipynb #9f87cb97

@@ -20,11 +20,11 @@ from .runs import make_config, eval_settings, EVAL_COLS, versions
 from .grpo import GRPOConfig, GRPO_PRESETS
 from .sft import SFTConfig, SFT_PRESETS
 
-# %% ../nbs/09_sweep.ipynb #6aaf44fb
+# %% ../nbs/09_sweep.ipynb #50eea280
 PAPER_LRS = [1e-7, 5e-7, 1e-6, 5e-6, 1e-5, 1e-4, 2e-4]
 
 SWEEP_GRIDS = {  # preset -> method -> default learning rates and seeds
-    'cpu': {'grpo': dict(lrs=[1e-2, 3e-2, 1e-1], seeds=[0]), 'sft': dict(lrs=[3e-3, 1e-2, 3e-2], seeds=[0])},
+    'cpu': {'grpo': dict(lrs=[1e-2, 2e-2], seeds=[0]), 'sft': dict(lrs=[5e-3, 1e-2, 2e-2], seeds=[0])},
     'paper-gsm8k': {m: dict(lrs=PAPER_LRS, seeds=[0, 1, 2]) for m in ('grpo', 'sft')},
 }
 METHODS = {'grpo': (GRPOConfig, GRPO_PRESETS, 'tinylora_grpo'), 'sft': (SFTConfig, SFT_PRESETS, 'tinylora_sft')}

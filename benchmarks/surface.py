@@ -1,0 +1,59 @@
+"""Cost of one loss-surface grid point on SmolLM2-135M-Instruct (CPU), measured side by side in one run.
+
+Run: python benchmarks/surface.py [--repeats N] [--examples N] [--points 1 2 4 8]
+Prints medians and ratios for:
+  1. seconds per grid point (the SFT loss at one v, adapter forward, no merge) / one plain forward of the frozen
+     model over the same tokens                                                     (target <= 1.10)
+  2. the same with K grid points sharing each forward (the batch stacked K times, one v per block): per-point
+     time and the speed-up over one point per forward
+  3. the alternative the scan avoids: set v, merge W + dW, plain forward, unmerge, per point."""
+import argparse, statistics, time
+import torch
+from tinylora import load_model, make_arith_task, inject_tinylora, set_trainable_vector, merge_tinylora, unmerge_tinylora
+from tinylora.adapter import adapter_disabled
+from tinylora.sft import sft_collate
+from tinylora.surface import surface_examples, point_losses
+
+def paired(fs, n):
+    "Medians of each function in fs, timed in turn (f1, f2, ..., f1, f2, ...) so drift hits all alike."
+    for f in fs: f()
+    ts = [[] for _ in fs]
+    for _ in range(n):
+        for t, f in zip(ts, fs):
+            t0 = time.perf_counter(); f(); t.append(time.perf_counter() - t0)
+    return [statistics.median(t) for t in ts]
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--repeats', type=int, default=5)
+    ap.add_argument('--examples', type=int, default=8)
+    ap.add_argument('--points', type=int, nargs='+', default=[1, 2, 4, 8])
+    a = ap.parse_args()
+    torch.manual_seed(0)
+    model, tok = load_model('smollm2-135m-instruct')
+    inject_tinylora(model, 2)
+    exs, _ = surface_examples(tok, make_arith_task(500, split='train'), a.examples)
+    batch = sft_collate(exs, tok.pad_token_id)
+    n_tok = int(batch['attention_mask'].sum())
+
+    @torch.no_grad()
+    def plain():
+        with adapter_disabled(model): model(input_ids=batch['input_ids'], attention_mask=batch['attention_mask'])
+    @torch.no_grad()
+    def merged_point():
+        set_trainable_vector(model, torch.tensor([0.1, -0.2])); merge_tinylora(model)
+        try: model(input_ids=batch['input_ids'], attention_mask=batch['attention_mask'])
+        finally: unmerge_tinylora(model); set_trainable_vector(model, torch.zeros(2))
+    scans = {k: (lambda k=k: point_losses(model, exs, torch.randn(k, 2) * 0.3, tok.pad_token_id, micro_batch=len(exs)))
+             for k in a.points}
+    # The plain forward does not compute the loss; the scan does (cross-entropy over the vocabulary): counted against it.
+    times = paired([plain, merged_point, *scans.values()], a.repeats)
+    t_plain, t_merged, t_k = times[0], times[1], dict(zip(scans, times[2:]))
+    print(f"SmolLM2-135M-Instruct, budget 2, {len(exs)} examples ({n_tok} tokens), median of {a.repeats}, threads {torch.get_num_threads()}")
+    print(f"{'what':<44}{'seconds':>10}{'per point':>11}{'/ plain':>9}{'speed-up':>10}")
+    print(f"{'plain forward, frozen model':<44}{t_plain:>10.3f}{t_plain:>11.3f}{1.0:>9.2f}{'':>10}")
+    print(f"{'merge + forward + unmerge (per point)':<44}{t_merged:>10.3f}{t_merged:>11.3f}{t_merged / t_plain:>9.2f}{'':>10}")
+    for k, t in t_k.items():
+        print(f"{f'scan, {k} point(s) per forward':<44}{t:>10.3f}{t / k:>11.3f}{t / k / t_plain:>9.2f}{t_k[min(t_k)] / min(t_k) / (t / k):>10.2f}")
+
+if __name__ == '__main__': main()
