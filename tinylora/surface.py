@@ -83,7 +83,7 @@ def surface_examples(tokenizer, rows:list[dict], n:int, seed:int=0, template:str
     h = hashlib.sha256(json.dumps([(e['input_ids'], e['labels']) for e in exs]).encode()).hexdigest()
     return exs, h
 
-# %% ../nbs/10_surface.ipynb #3dfed4cc
+# %% ../nbs/10_surface.ipynb #ff6615b0
 SURFACE_COLS = ['i', 'j', 'v1', 'v2', 'loss', 'reward']
 
 def read_surface_rows(path:Path)->list[dict]:
@@ -142,7 +142,7 @@ def scan_surface(model, tokenizer,
                  sigma:str='paper', # Σ placement (as the training runs')
                  template:str='chat', # prompt template
                  max_length:int=256, # tokens per example
-                 points_per_pass:int=4, # grid points sharing one forward pass
+                 points_per_pass:int=2, # grid points sharing one forward pass (2 measured fastest per point on a CPU)
                  micro_batch:int=8, # examples per forward
                  reward_rows:list[dict]|None=None, # held-out rows for the reward (None: no reward)
                  reward_stride:int=2, # reward at every reward_stride-th point along each axis
@@ -204,7 +204,7 @@ def scan_surface(model, tokenizer,
     atomic_write_text(folder/'best_point.json', json.dumps(best_point(rows_now, len(grid)), indent=1))
     return folder
 
-# %% ../nbs/10_surface.ipynb #bfd3c555
+# %% ../nbs/10_surface.ipynb #df7b3f08
 @call_parse
 def tinylora_surface(
     root_dir:str='surface', # the scan folder (a new timestamped one beside it if it holds a scan and --resume is not given)
@@ -224,7 +224,7 @@ def tinylora_surface(
     level:int=1, # built-in task level
     reward_limit:int=0, # held-out problems for the greedy strict reward (0: no reward)
     reward_stride:int=2, # reward at every N-th point along each axis
-    points_per_pass:int=4, # grid points per forward pass
+    points_per_pass:int=2, # grid points per forward pass (see benchmarks/surface.py)
     template:str='chat', # prompt template
     runs:Annotated[str, "budget-2 run folders whose paths the report draws", dict(nargs='*')]=None,
     resume:bool=False, # continue the scan in ROOT_DIR
