@@ -190,6 +190,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                          'tinylora/trl_grpo.py'),
                                    'tinylora.trl_grpo.TinyLoRACheckpoint.on_train_end': ( 'trl.html#tinyloracheckpoint.on_train_end',
                                                                                           'tinylora/trl_grpo.py'),
+                                   'tinylora.trl_grpo._trl': ('trl.html#_trl', 'tinylora/trl_grpo.py'),
                                    'tinylora.trl_grpo.attach_vllm_sync': ('trl.html#attach_vllm_sync', 'tinylora/trl_grpo.py'),
                                    'tinylora.trl_grpo.delta_survival': ('trl.html#delta_survival', 'tinylora/trl_grpo.py'),
                                    'tinylora.trl_grpo.format_credit': ('trl.html#format_credit', 'tinylora/trl_grpo.py'),

@@ -19,7 +19,7 @@ from .grpo import GRPOConfig, GRPO_PRESETS
 from .rewards import make_trl_reward, has_final_answer
 from .tying import inject_tinylora, save_adapter, trainable_vector
 
-# %% ../nbs/12_trl.ipynb #db89e717
+# %% ../nbs/12_trl.ipynb #164b6340
 LOSS_TYPES = {'token_mean': 'dapo', 'sequence_mean': 'grpo', 'dr_grpo': 'dr_grpo'}
 
 def format_credit(prompts, completions, **columns)->list[float]:
@@ -33,13 +33,19 @@ def trl_rewards(cfg:GRPOConfig)->tuple[list, list[float]]:
     if cfg.format_reward: funcs, weights = funcs + [format_credit], weights + [cfg.format_reward]
     return funcs, weights
 
+def _trl():
+    "The trl package, or a clear error saying how to install it."
+    try: import trl
+    except ImportError: raise ImportError('this needs TRL: pip install "tinylora[trl]"') from None
+    return trl
+
 def trl_grpo_config(cfg:GRPOConfig, # our settings
                     output_dir:str|Path, # TRL's output folder
                     n_devices:int=1, # data-parallel processes
                     **overrides, # any field of trl.GRPOConfig
                    ):
     "TRL's GRPOConfig for our settings: the batch converted from prompts to completions, the loss and reward mapped."
-    from trl import GRPOConfig as TRLConfig
+    TRLConfig = _trl().GRPOConfig
     completions = cfg.batch_prompts * cfg.group_size
     per_device = math.gcd(cfg.micro_batch, completions // n_devices) if completions % n_devices == 0 else 0
     if per_device == 0 or completions % (per_device * n_devices):
@@ -103,7 +109,7 @@ def attach_vllm_sync(trainer, model=None, dtype:torch.dtype=torch.bfloat16)->boo
     gen._iter_named_params = params
     return True
 
-# %% ../nbs/12_trl.ipynb #c8b65848
+# %% ../nbs/12_trl.ipynb #6916f05d
 def trl_dataset(rows:list[dict]):
     "Rows as TRL's conversational prompt dataset, with the gold answer as a column for the reward."
     from datasets import Dataset
@@ -120,7 +126,7 @@ def trl_train(model, tokenizer,
               **trl_overrides, # any field of trl.GRPOConfig (use_vllm=True, vllm_mode='colocate', bf16=True, ...)
              ):
     "Train the model's TinyLoRA vector with trl.GRPOTrainer; returns the trainer."
-    from trl import GRPOTrainer
+    GRPOTrainer = _trl().GRPOTrainer
     if trl_overrides.get('use_vllm'):
         import importlib.util
         if importlib.util.find_spec('vllm') is None: raise ValueError("use_vllm needs vLLM (pip install vllm, on a GPU machine)")
