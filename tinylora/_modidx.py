@@ -164,7 +164,6 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                   'tinylora.surface.vector_points': ('surface.html#vector_points', 'tinylora/surface.py')},
             'tinylora.sweep': { 'tinylora.sweep._die_with_parent': ('sweep.html#_die_with_parent', 'tinylora/sweep.py'),
                                 'tinylora.sweep._read_json': ('sweep.html#_read_json', 'tinylora/sweep.py'),
-                                'tinylora.sweep._remove_if_only_empty_dirs': ('sweep.html#_remove_if_only_empty_dirs', 'tinylora/sweep.py'),
                                 'tinylora.sweep._sweep_cli': ('sweep.html#_sweep_cli', 'tinylora/sweep.py'),
                                 'tinylora.sweep.best_lrs': ('sweep.html#best_lrs', 'tinylora/sweep.py'),
                                 'tinylora.sweep.grid_points': ('sweep.html#grid_points', 'tinylora/sweep.py'),

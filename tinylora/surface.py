@@ -83,7 +83,7 @@ def surface_examples(tokenizer, rows:list[dict], n:int, seed:int=0, template:str
     h = hashlib.sha256(json.dumps([(e['input_ids'], e['labels']) for e in exs]).encode()).hexdigest()
     return exs, h
 
-# %% ../nbs/10_surface.ipynb #ff6615b0
+# %% ../nbs/10_surface.ipynb #6794c469
 SURFACE_COLS = ['i', 'j', 'v1', 'v2', 'loss', 'reward']
 
 def read_surface_rows(path:Path)->list[dict]:
@@ -153,7 +153,6 @@ def scan_surface(model, tokenizer,
                 )->Path: # the folder written
     "Scan the SFT loss of a budget-2 adapter over a grid, appending each point to loss_surface.csv as it finishes."
     from tqdm.auto import tqdm
-    from tinylora.data import format_prompt  # noqa: F401  (the template is checked by sft_example)
     if budget != 2: raise ValueError(f"the loss surface is exact only for budget 2 (the plane is then the whole trainable "
                                      f"space); got budget {budget}: scan with budget 2, or use a sweep for larger budgets")
     if u not in (1, 2): raise ValueError(f"u must be 1 (two tied groups) or 2 (one shared vector), not {u}")

@@ -148,7 +148,7 @@ def plot_sweep(rows:list[dict], # sweep.csv rows
     fig.tight_layout(); fig.savefig(path, dpi=110); plt.close(fig)
     return Path(path)
 
-# %% ../nbs/09_sweep.ipynb #4e833531
+# %% ../nbs/09_sweep.ipynb #ea67c5cf
 def _die_with_parent():
     "In the child: ask Linux to kill this process when the sweep that started it dies."
     try:
@@ -163,14 +163,6 @@ def trainer_command(method:str)->list[str]:
     if exe is None: raise FileNotFoundError(f"{name} is not installed beside {sys.executable}; install tinylora (pip install -e .)")
     return [exe]
 
-def _remove_if_only_empty_dirs(path:Path):
-    "Delete a run folder that holds nothing but empty folders (a point killed before it started training)."
-    if not path.exists(): return
-    if any(p.is_file() for p in path.rglob('*')):
-        raise ValueError(f"{path} holds files but no run_meta.json; it is not a run this sweep started. Move it away and resume")
-    for p in sorted(path.rglob('*'), reverse=True): p.rmdir()
-    path.rmdir()
-
 def run_point(root:Path, # the sweep folder
               point:dict, # from `sweep_points`
               args:list[str], # flags passed through to the trainer (preset, model, max steps, ...)
@@ -182,7 +174,6 @@ def run_point(root:Path, # the sweep folder
     run, state_f, log_f = root/'runs'/rid, root/'points'/f'{rid}.json', root/'points'/f'{rid}.log'
     state = _read_json(state_f, dict(status='pending', attempts=0, wall_seconds=0.0))
     resume = (run/'run_meta.json').is_file()
-    if not resume: _remove_if_only_empty_dirs(run)
     cmd = [*trainer_command(point['method']), '--root-dir', str(root), '--run-id', rid, '--budget', str(point['budget']),
            '--lr', repr(float(point['lr'])), '--seed', str(point['seed']), *(['--baseline-file', str(baseline)] if baseline else []),
            *(['--resume'] if resume else []), '--quiet', *args]
