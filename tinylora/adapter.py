@@ -93,7 +93,7 @@ def projection_tensor(u:int, # number of projections (trainable numbers per vect
     P = torch.randn(u, r, r, generator=g, dtype=torch.float32)
     return P / math.sqrt(r) if p_scale == 'rank' else P
 
-# %% ../nbs/00_adapter.ipynb #422711d6
+# %% ../nbs/00_adapter.ipynb #269a7f01
 class TinyLoRALinear(nn.Module):
     "A frozen `nn.Linear` plus the TinyLoRA update `scale · U diag(s_out) (Σᵢ vᵢ Pᵢ) diag(s_in) Vᵀ`."
     def __init__(self,
@@ -177,19 +177,25 @@ class TinyLoRALinear(nn.Module):
     def extra_repr(self)->str:
         return f'r={self.r}, u={self.u}, group={self.group}, sigma={self.sigma!r}, scale={self.scale:g}, merged={self.merged}'
 
-def init_vector(u:int, how:str='zeros', std:float=1e-3, seed:int=0)->torch.Tensor:
+def init_vector(u:int, # numbers in the vector
+                how:str='zeros', # 'zeros' or 'normal'
+                std:float=1e-3, # standard deviation of 'normal'
+                seed:int=0, # seed of 'normal'
+               )->torch.Tensor:
     "The initial trainable vector: zeros, or N(0, std²) from a seeded generator."
     _check_choice('v_init', how, V_INITS)
     if how == 'zeros': return torch.zeros(u)
     return std * torch.randn(u, generator=torch.Generator(device='cpu').manual_seed(int(seed)))
 
-# %% ../nbs/00_adapter.ipynb #b5f6c4fe
-def tinylora_layers(model:nn.Module)->list[tuple[str, TinyLoRALinear]]:
+# %% ../nbs/00_adapter.ipynb #eb72d122
+def tinylora_layers(model:nn.Module, # any model
+                   )->list[tuple[str, TinyLoRALinear]]:
     "The TinyLoRA layers of a model, in model order."
     return [(n, m) for n, m in model.named_modules() if isinstance(m, TinyLoRALinear)]
 
 @contextmanager
-def adapter_disabled(model:nn.Module):
+def adapter_disabled(model:nn.Module, # a model with TinyLoRA layers
+                    ):
     "Run a block with every TinyLoRA layer of `model` disabled (the base model)."
     layers = [m for _, m in tinylora_layers(model)]
     states = [m.enabled for m in layers]

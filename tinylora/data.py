@@ -46,10 +46,10 @@ class QASpec:
     @property
     def is_local(self)->bool: return Path(self.name).suffix.lower() in LOCAL_FORMATS or Path(self.name).exists()
 
-# %% ../nbs/03_data.ipynb #8837b753
+# %% ../nbs/03_data.ipynb #22ab11b1
 def parse_qa_spec(s:str, # 'arith', 'arith:LEVEL', 'gsm8k', a hub dataset id, or a local file path
                   **kw, # any other `QASpec` field
-                 )->QASpec:
+                 )->QASpec: # any other `QASpec` field
     "Read a one-word dataset spec as a `QASpec`."
     if s == BUILTIN_TASK or s.startswith(BUILTIN_TASK + ':'):
         if ':' in s:
@@ -120,10 +120,13 @@ def make_arith_task(n:int, # number of problems
         seen.add(q); rows.append(dict(question=q, answer=a, gold=g))
     raise ValueError(f"could not make {n} distinct level-{level} problems; ask for fewer")
 
-# %% ../nbs/03_data.ipynb #7307c27d
+# %% ../nbs/03_data.ipynb #9b575502
 class QARows(list):
     "A list of question/answer rows that also records which source rows were skipped and why."
-    def __init__(self, rows=(), skipped=()): super().__init__(rows); self.skipped = list(skipped)
+    def __init__(self,
+                 rows=(), # the rows
+                 skipped=(), # (source row, reason) of each skipped one
+                ): super().__init__(rows); self.skipped = list(skipped)
 
 def _check_utf8(p:Path):
     "Raise a clear error at the first line of a text file that is not UTF-8."
@@ -188,11 +191,12 @@ def load_qa(spec:QASpec|str, # a `QASpec`, or a one-word spec for `parse_qa_spec
     if rows.skipped: warnings.warn(f"{spec.name}: skipped {len(rows.skipped)} bad rows, e.g. {rows.skipped[0][1]}")
     return rows
 
-# %% ../nbs/03_data.ipynb #57ed9dcc
+# %% ../nbs/03_data.ipynb #95ae6a00
 PAPER_INSTRUCTION = 'Let\'s think step by step and output the final answer after "####".'
 PLAIN_TEMPLATE = 'Question: {question}\n{instruction}\nAnswer:'
 
-def strip_calculator_annotations(text:str)->str:
+def strip_calculator_annotations(text:str, # a GSM8K worked solution
+                                )->str:
     "Remove GSM8K calculator annotations: `48/2 = <<48/2=24>>24` becomes `48/2 = 24`."
     return re.sub(r'<<[^<>]*>>', '', text)
 

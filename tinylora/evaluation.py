@@ -20,14 +20,15 @@ from .data import format_prompt, load_qa, parse_qa_spec, PAPER_INSTRUCTION
 from .models import DEFAULT_MODEL, load_model
 from .rewards import exact_match_reward, extract_answer, has_final_answer
 
-# %% ../nbs/05_evaluation.ipynb #9ac6129c
+# %% ../nbs/05_evaluation.ipynb #2da72b86
 def _eos_ids(model, tokenizer)->set[int]:
     eos = model.generation_config.eos_token_id
     ids = set(eos if isinstance(eos, (list, tuple)) else [eos]) if eos is not None else set()
     return ids | ({tokenizer.eos_token_id} if tokenizer.eos_token_id is not None else set())
 
 @torch.no_grad()
-def generate(model, tokenizer,
+def generate(model, # the model to generate with
+             tokenizer, # the model's tokenizer
              prompts:list[str], # prompt texts (templates already applied)
              batch_size:int=32, # prompts per generate call
              max_new_tokens:int=128, # completion budget
@@ -65,16 +66,19 @@ def generate(model, tokenizer,
     bar.close()
     return results
 
-# %% ../nbs/05_evaluation.ipynb #04d8c96d
+# %% ../nbs/05_evaluation.ipynb #5aced27a
 METRIC_KEYS = ('strict_acc', 'flexible_acc', 'format_rate', 'truncation_rate', 'mean_len', 'n')
 
-def grade(completion:str, gold:str)->dict:
+def grade(completion:str, # the model's answer
+          gold:str, # the reference answer (a number or a worked solution ending in `#### N`)
+         )->dict:
     "Everything the harness records about one completion."
     return dict(extracted_strict=extract_answer(completion, 'strict'), extracted_flexible=extract_answer(completion, 'flexible'),
                 strict=exact_match_reward(completion, gold, 'strict'), flexible=exact_match_reward(completion, gold, 'flexible'),
                 has_format=has_final_answer(completion))
 
-def summarize(records:list[dict])->dict:
+def summarize(records:list[dict], # graded records (from `grade`)
+             )->dict:
     "The report of a list of graded records."
     n = len(records)
     if n == 0: raise ValueError("no records to summarize: the dataset is empty")
@@ -83,8 +87,10 @@ def summarize(records:list[dict])->dict:
                 truncation_rate=mean('truncated'), mean_len=mean('n_tokens'), n=n,
                 prompt_truncated=int(sum(r['prompt_truncated'] for r in records)))
 
-# %% ../nbs/05_evaluation.ipynb #dd63c3cd
-def atomic_write_text(path:Path, text:str):
+# %% ../nbs/05_evaluation.ipynb #229c6619
+def atomic_write_text(path:Path, # the file to (re)write
+                      text:str, # its new content
+                     ):
     "Write `text` to `path` through a flushed temporary file and a rename."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f'.{path.name}.{os.getpid()}.tmp')
@@ -92,12 +98,15 @@ def atomic_write_text(path:Path, text:str):
         f.write(text); f.flush(); os.fsync(f.fileno())
     os.replace(tmp, path)
 
-def write_jsonl(path:Path, records:list[dict]):
+def write_jsonl(path:Path, # the JSONL file
+                records:list[dict], # graded records (from `grade`)
+               ):
     "Write records as JSON lines, atomically."
     atomic_write_text(path, ''.join(json.dumps(r, ensure_ascii=False) + '\n' for r in records))
 
-# %% ../nbs/05_evaluation.ipynb #422c7c84
-def evaluate(model, tokenizer,
+# %% ../nbs/05_evaluation.ipynb #ce2a2d41
+def evaluate(model, # the model to evaluate (with or without an adapter)
+             tokenizer, # the model's tokenizer
              rows:list[dict], # rows with `question` and `gold` (see `load_qa`)
              batch_size:int=32, # prompts per generate call
              max_new_tokens:int=128, # completion budget
@@ -127,16 +136,19 @@ def evaluate(model, tokenizer,
     if return_records: res['records'] = records
     return res
 
-# %% ../nbs/05_evaluation.ipynb #57dc06a9
+# %% ../nbs/05_evaluation.ipynb #91450a98
 @contextmanager
-def cli_errors(cli):
+def cli_errors(cli, # the console-script function (its name goes in the message)
+              ):
     "While `cli` runs as a command, turn bad-input exceptions into one line and a non-zero exit; in Python, let them through."
     try: yield
     except (ValueError, FileNotFoundError, ConnectionError, NotADirectoryError, PermissionError) as e:
         if is_cli(cli): raise CliError(f'error: {e}') from None
         raise
 
-def format_table(rows:list[dict], cols:list[str])->str:
+def format_table(rows:list[dict], # one dict per line
+                 cols:list[str], # column names, in order
+                )->str:
     "A plain-text table of `rows` (dicts) with columns `cols`; floats shown with 3 decimals."
     fmt = lambda v: f'{v:.3f}' if isinstance(v, float) else str(v)
     cells = [[fmt(r.get(c, '')) for c in cols] for r in rows]
@@ -144,7 +156,10 @@ def format_table(rows:list[dict], cols:list[str])->str:
     line = lambda xs: '  '.join(x.rjust(n) if i else x.ljust(n) for i, (x, n) in enumerate(zip(xs, w)))
     return '\n'.join([line(cols), line(['-' * n for n in w]), *map(line, cells)])
 
-def write_csv(path:Path, rows:list[dict], cols:list[str]):
+def write_csv(path:Path, # the CSV file
+              rows:list[dict], # one dict per line
+              cols:list[str], # column names, in order
+             ):
     "Write `rows` to a CSV file with columns `cols`, atomically."
     import io
     buf = io.StringIO()

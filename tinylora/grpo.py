@@ -44,8 +44,8 @@ def completion_mask(n_tokens:list[int], # tokens of each completion (end token i
     "True on the tokens each completion really produced."
     return torch.arange(width)[None, :] < torch.tensor(n_tokens)[:, None]
 
-# %% ../nbs/07_grpo.ipynb #95c10d45
-def token_logprobs(model,
+# %% ../nbs/07_grpo.ipynb #a92409c3
+def token_logprobs(model, # the policy (the adapter on, or off for the reference)
                    prompt_ids:torch.Tensor, # (n, P) left-padded prompts
                    prompt_mask:torch.Tensor, # (n, P)
                    comp_ids:torch.Tensor, # (n, C) right-padded completions
@@ -149,7 +149,7 @@ GRPO_PRESETS = {
                         checkpoint_every_steps=20),
 }
 
-# %% ../nbs/07_grpo.ipynb #18f2f4a4
+# %% ../nbs/07_grpo.ipynb #913ffc3c
 def _pad_right(seqs:list[torch.Tensor], pad:int)->torch.Tensor:
     width = max(1, max(len(s) for s in seqs))
     out = torch.full((len(seqs), width), pad, dtype=torch.long)
@@ -166,7 +166,10 @@ def _sample_groups(model, tokenizer, rows:list[dict], cfg:GRPOConfig)->list[dict
                         top_p=cfg.top_p, progress=False)
     finally: unmerge_tinylora(model)
 
-def grade(gens:list[dict], golds:list[str], cfg:GRPOConfig)->dict:
+def grade(gens:list[dict], # completions (dicts with `text` and `truncated`)
+          golds:list[str], # each completion's reference answer
+          cfg:GRPOConfig, # the run's settings
+         )->dict:
     "Strict, flexible and format scores of each completion, and the reward `cfg` asks for."
     strict = torch.tensor([exact_match_reward(g['text'], gold, 'strict') for g, gold in zip(gens, golds)])
     flexible = torch.tensor([exact_match_reward(g['text'], gold, 'flexible') for g, gold in zip(gens, golds)])
@@ -175,7 +178,10 @@ def grade(gens:list[dict], golds:list[str], cfg:GRPOConfig)->dict:
     return dict(strict=strict, flexible=flexible, format=fmt, reward=reward)
 
 def resample_flat_groups(sample, # `sample(rows) -> completions` (G per row)
-                         rows:list[dict], gens:list[dict], cfg:GRPOConfig)->tuple[list[dict], int]:
+                         rows:list[dict], # the prompts of the batch
+                         gens:list[dict], # their completions, G per row in order
+                         cfg:GRPOConfig, # the run's settings
+                        )->tuple[list[dict], int]:
     "Dynamic sampling: regenerate each group whose rewards are all equal, up to `cfg.resample_zero_std` times; keep a new group only if its rewards differ."
     G, n_new = cfg.group_size, 0
     for _ in range(cfg.resample_zero_std):
@@ -188,7 +194,11 @@ def resample_flat_groups(sample, # `sample(rows) -> completions` (G per row)
             if not bool((rn[k] == rn[k, 0]).all()): gens[i * G:(i + 1) * G] = new[k * G:(k + 1) * G]; n_new += 1
     return gens, n_new
 
-def rollout(model, tokenizer, rows:list[dict], cfg:GRPOConfig)->dict:
+def rollout(model, # a causal LM with a TinyLoRA adapter
+            tokenizer, # the model's tokenizer
+            rows:list[dict], # the prompts of this step
+            cfg:GRPOConfig, # the run's settings
+           )->dict:
     "Sample G completions per row, batched; grade them (resampling flat groups when asked); return the tensors a GRPO update needs."
     gens = _sample_groups(model, tokenizer, rows, cfg)
     gens, n_resampled = resample_flat_groups(lambda rs: _sample_groups(model, tokenizer, rs, cfg), rows, gens, cfg)
@@ -213,7 +223,12 @@ def _logprobs_nograd(model, b, cfg):
                                      b['comp_mask'][s].to(dev), cfg.temperature).cpu()
                       for s in _chunks(len(b['reward']), cfg.micro_batch)])
 
-def grpo_update(model, optimizer, b:dict, cfg:GRPOConfig, scheduler=None)->dict:
+def grpo_update(model, # a causal LM with a TinyLoRA adapter
+                optimizer, # AdamW over the trainable vectors
+                b:dict, # the rollout batch from `rollout`
+                cfg:GRPOConfig, # the run's settings
+                scheduler=None, # the LR schedule (warmup)
+               )->dict:
     "The GRPO update on one rollout batch: old/ref log-probs, then `num_iterations` clipped-objective steps."
     P, G = len(b['reward']) // cfg.group_size, cfg.group_size
     adv, zero = group_advantages(b['reward'].view(P, G), cfg.scale_rewards)
@@ -262,10 +277,16 @@ def grpo_update(model, optimizer, b:dict, cfg:GRPOConfig, scheduler=None)->dict:
     stats['frac_zero_std'] = zero.float().mean().item()
     return stats
 
-# %% ../nbs/07_grpo.ipynb #fb4624ab
+# %% ../nbs/07_grpo.ipynb #e3c117e7
 METRIC_PLOTS = ['reward_mean', 'strict_acc', 'format_rate', 'mean_len', 'grad_norm', 'v_norm']
 
-def grpo_step(model, tokenizer, optimizer, scheduler, batch:list[dict], cfg:GRPOConfig)->dict:
+def grpo_step(model, # a causal LM with a TinyLoRA adapter
+              tokenizer, # the model's tokenizer
+              optimizer, # AdamW over the trainable vectors
+              scheduler, # the LR schedule (warmup)
+              batch:list[dict], # this step's training rows
+              cfg:GRPOConfig, # the run's settings
+             )->dict:
     "One GRPO step on a batch of rows: rollouts, update, and the metrics of both."
     t0 = time.perf_counter(); b = rollout(model, tokenizer, batch, cfg); t1 = time.perf_counter()
     st = grpo_update(model, optimizer, b, cfg, scheduler); t2 = time.perf_counter()
@@ -275,7 +296,8 @@ def grpo_step(model, tokenizer, optimizer, scheduler, batch:list[dict], cfg:GRPO
                 resampled_groups=b['resampled_groups'],
                 gen_seconds=t1 - t0, train_seconds=t2 - t1)
 
-def grpo_train(model, tokenizer,
+def grpo_train(model, # a causal LM with a TinyLoRA adapter
+               tokenizer, # the model's tokenizer
                rows:list[dict], # training rows (question, gold)
                config:GRPOConfig, # all settings
                run_dir:str|Path|None=None, # run folder (see the runs chapter); None: nothing is written
@@ -286,7 +308,7 @@ def grpo_train(model, tokenizer,
     "Train the model's TinyLoRA vector with GRPO."
     return train_loop('grpo', model, tokenizer, rows, config, grpo_step, run_dir, eval_rows, resume, progress, METRIC_PLOTS)
 
-# %% ../nbs/07_grpo.ipynb #05493ded
+# %% ../nbs/07_grpo.ipynb #ba9c3dde
 @call_parse
 def tinylora_grpo(
     root_dir:str='runs', # the run lives in ROOT_DIR/runs/RUN_ID

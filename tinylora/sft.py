@@ -18,10 +18,12 @@ from .data import format_prompt, strip_calculator_annotations
 from .evaluation import cli_errors
 from .runs import train_loop, train_cli, RunConfig
 
-# %% ../nbs/08_sft.ipynb #b27d1ab9
+# %% ../nbs/08_sft.ipynb #b4f11088
 IGNORE = -100
 
-def sft_example(tokenizer, question:str, answer:str,
+def sft_example(tokenizer, # the model's tokenizer
+                question:str, # the question
+                answer:str, # the worked solution (the target)
                 template:str='chat', # prompt template
                 strip_annotations:bool=True, # remove <<a+b=c>> calculator annotations from the target
                 max_length:int=512, # prompt + target tokens kept (the target is cut at the end)
@@ -34,7 +36,9 @@ def sft_example(tokenizer, question:str, answer:str,
     ids = (prompt + tgt)[:max_length]
     return dict(input_ids=ids, labels=([IGNORE] * len(prompt) + tgt)[:max_length])
 
-def sft_collate(examples:list[dict], pad_id:int)->dict:
+def sft_collate(examples:list[dict], # from `sft_example`
+                pad_id:int, # the tokenizer's pad id
+               )->dict:
     "Right-pad a batch: pad ids, attention mask 0 and label -100 on padding."
     L = max(len(e['input_ids']) for e in examples)
     ids = torch.full((len(examples), L), pad_id, dtype=torch.long)
@@ -45,8 +49,11 @@ def sft_collate(examples:list[dict], pad_id:int)->dict:
         ids[i, :n] = torch.tensor(e['input_ids']); labels[i, :n] = torch.tensor(e['labels']); att[i, :n] = 1
     return dict(input_ids=ids, labels=labels, attention_mask=att)
 
-# %% ../nbs/08_sft.ipynb #23839260
-def sft_loss(model, batch:dict, n_target_tokens:float|None=None)->torch.Tensor:
+# %% ../nbs/08_sft.ipynb #5b05a596
+def sft_loss(model, # a causal LM with a TinyLoRA adapter
+             batch:dict, # from `sft_collate`
+             n_target_tokens:float|None=None, # divide by this (the whole step's target tokens under accumulation)
+            )->torch.Tensor:
     "Summed cross-entropy of the target tokens, divided by `n_target_tokens` (default: this batch's count)."
     dev = model.device
     logits = model(input_ids=batch['input_ids'].to(dev), attention_mask=batch['attention_mask'].to(dev)).logits[:, :-1]
@@ -54,7 +61,7 @@ def sft_loss(model, batch:dict, n_target_tokens:float|None=None)->torch.Tensor:
     loss = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), labels.reshape(-1), ignore_index=IGNORE, reduction='sum')
     return loss / (n_target_tokens or (labels != IGNORE).sum().clamp_min(1))
 
-# %% ../nbs/08_sft.ipynb #24c558a6
+# %% ../nbs/08_sft.ipynb #9cdd1d5a
 @dataclass
 class SFTConfig(RunConfig):
     "Every setting of an SFT run: `RunConfig`'s and these."
@@ -75,7 +82,13 @@ SFT_PRESETS = {
                         eval_limit=1319, checkpoint_every_steps=20),
 }
 
-def sft_step(model, tokenizer, optimizer, scheduler, batch:list[dict], cfg:SFTConfig)->dict:
+def sft_step(model, # a causal LM with a TinyLoRA adapter
+             tokenizer, # the model's tokenizer
+             optimizer, # AdamW over the trainable vectors
+             scheduler, # the LR schedule (warmup)
+             batch:list[dict], # this step's training rows
+             cfg:SFTConfig, # the run's settings
+            )->dict:
     "One SFT step: build the examples, accumulate the token-mean loss over micro-batches, clip, update."
     t0 = time.perf_counter()
     exs = [e for r in batch if (e := sft_example(tokenizer, r['question'], r['answer'], cfg.template, cfg.strip_annotations,
@@ -95,7 +108,8 @@ def sft_step(model, tokenizer, optimizer, scheduler, batch:list[dict], cfg:SFTCo
     return dict(loss=total, grad_norm=gn.item(), target_tokens=n_tgt, skipped_examples=len(batch) - len(exs),
                 train_seconds=time.perf_counter() - t0)
 
-def sft_train(model, tokenizer,
+def sft_train(model, # a causal LM with a TinyLoRA adapter
+              tokenizer, # the model's tokenizer
               rows:list[dict], # rows with question and worked answer
               config:SFTConfig, # all settings
               run_dir=None, # run folder; None: nothing is written
@@ -107,8 +121,9 @@ def sft_train(model, tokenizer,
     return train_loop('sft', model, tokenizer, rows, config, sft_step, run_dir, eval_rows, resume, progress,
                       ['loss', 'grad_norm', 'v_norm'])
 
-# %% ../nbs/08_sft.ipynb #5499ef60
-def update_size(model)->dict:
+# %% ../nbs/08_sft.ipynb #db405673
+def update_size(model, # a causal LM with a TinyLoRA adapter
+               )->dict:
     "Trainable numbers and bytes of the model's TinyLoRA update, and what a rank-r LoRA on the same modules would hold."
     from tinylora.adapter import tinylora_layers
     n = sum(p.numel() for p in model.tinylora_vectors)
@@ -116,7 +131,7 @@ def update_size(model)->dict:
     lora = sum(m.r * (m.A.shape[0] + m.B.shape[0]) for _, m in layers)
     return dict(params=n, bytes=4 * n, lora_params_same_rank=lora, ratio_to_lora=n / lora if lora else None)
 
-# %% ../nbs/08_sft.ipynb #13d40907
+# %% ../nbs/08_sft.ipynb #6439d34b
 @call_parse
 def tinylora_sft(
     root_dir:str='runs', # the run lives in ROOT_DIR/runs/RUN_ID

@@ -43,9 +43,12 @@ def vector_points(model, # a model with TinyLoRA layers
     finally:
         for m in layers: m.point_v = None
 
-# %% ../nbs/10_surface.ipynb #fdbaa850
+# %% ../nbs/10_surface.ipynb #f283310d
 @torch.no_grad()
-def point_losses(model, examples:list[dict], V:torch.Tensor, pad_id:int,
+def point_losses(model, # a model with a budget-2 TinyLoRA adapter
+                 examples:list[dict], # from `surface_examples`
+                 V:torch.Tensor, # (K, 2) grid points
+                 pad_id:int, # the tokenizer's pad id
                  micro_batch:int=8, # examples per forward (each repeated K times)
                 )->torch.Tensor: # (K,) token-mean cross-entropy at each point
     "The SFT loss (token-mean cross-entropy over all `examples`) at each of the K vectors in V, K points per forward."
@@ -62,10 +65,12 @@ def point_losses(model, examples:list[dict], V:torch.Tensor, pad_id:int,
         n_tok += (b['labels'][:, 1:] != IGNORE).sum().item()
     return (total / max(n_tok, 1)).float()
 
-# %% ../nbs/10_surface.ipynb #29acc2ec
+# %% ../nbs/10_surface.ipynb #6bf2b656
 def surface_grid(grid_size:int, # points per axis
-                 vmin:float, vmax:float, # range of v1 (and of v2 unless given)
-                 v2min:float|None=None, v2max:float|None=None, # range of v2
+                 vmin:float, # lowest v1 (and v2)
+                 vmax:float, # range of v1 (and of v2 unless given)
+                 v2min:float|None=None, # lowest v2 (default: vmin)
+                 v2max:float|None=None, # range of v2
                 )->list[tuple[int, int, float, float]]: # (i, j, v1, v2), row by row
     "The scan's grid points, i along v1 and j along v2."
     if grid_size < 2: raise ValueError(f"grid_size must be at least 2, not {grid_size}")
@@ -74,7 +79,13 @@ def surface_grid(grid_size:int, # points per axis
     a, b = torch.linspace(vmin, vmax, grid_size).tolist(), torch.linspace(v2min, v2max, grid_size).tolist()
     return [(i, j, a[i], b[j]) for j in range(grid_size) for i in range(grid_size)]
 
-def surface_examples(tokenizer, rows:list[dict], n:int, seed:int=0, template:str='chat', max_length:int=256)->tuple[list[dict], str]:
+def surface_examples(tokenizer, # the model's tokenizer
+                     rows:list[dict], # training rows
+                     n:int, # examples to draw
+                     seed:int=0, # which examples
+                     template:str='chat', # prompt template ('chat' or 'plain')
+                     max_length:int=256, # tokens per example
+                    )->tuple[list[dict], str]:
     "A seeded subset of `n` training rows as SFT examples, and the SHA-256 of their tokens."
     if n < 1: raise ValueError(f"the scan needs at least one example, not {n}")
     idx = sorted(torch.randperm(len(rows), generator=torch.Generator().manual_seed(seed))[:n].tolist())
@@ -83,10 +94,11 @@ def surface_examples(tokenizer, rows:list[dict], n:int, seed:int=0, template:str
     h = hashlib.sha256(json.dumps([(e['input_ids'], e['labels']) for e in exs]).encode()).hexdigest()
     return exs, h
 
-# %% ../nbs/10_surface.ipynb #6794c469
+# %% ../nbs/10_surface.ipynb #726b6572
 SURFACE_COLS = ['i', 'j', 'v1', 'v2', 'loss', 'reward']
 
-def read_surface_rows(path:Path)->list[dict]:
+def read_surface_rows(path:Path, # a loss_surface.csv
+                     )->list[dict]:
     "The complete rows of a loss_surface.csv (a row cut short by a kill is ignored)."
     path = Path(path)
     if not path.is_file(): return []
@@ -117,7 +129,9 @@ def _scan_folder(folder:Path, resume:bool)->Path:
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
-def best_point(rows:list[dict], expected:int)->dict:
+def best_point(rows:list[dict], # rows of loss_surface.csv
+               expected:int, # grid points in the scan
+              )->dict:
     "The best_point.json summary: argmin, extremes, dynamic range, rows against expected."
     if not rows: return dict(rows=0, expected=expected, complete=False)
     lo, hi = min(rows, key=lambda r: r['loss']), max(rows, key=lambda r: r['loss'])
@@ -127,12 +141,15 @@ def best_point(rows:list[dict], expected:int)->dict:
                 nearest_origin={k: origin[k] for k in ('v1', 'v2', 'loss')}, rows=len(rows), expected=expected,
                 complete=len(rows) == expected and len({(r['i'], r['j']) for r in rows}) == expected)
 
-def scan_surface(model, tokenizer,
+def scan_surface(model, # the base model (a budget-2 adapter is injected)
+                 tokenizer, # the model's tokenizer
                  rows:list[dict], # training rows (question, answer)
                  folder:str|Path, # the scan folder
                  grid_size:int=9, # points per axis
-                 vmin:float=-0.5, vmax:float=0.5, # range of v1 (and v2)
-                 v2min:float|None=None, v2max:float|None=None, # range of v2 (default: v1's)
+                 vmin:float=-0.5, # lowest v1 (and v2)
+                 vmax:float=0.5, # range of v1 (and v2)
+                 v2min:float|None=None, # lowest v2 (default: vmin)
+                 v2max:float|None=None, # range of v2 (default: v1's)
                  n_examples:int=8, # training examples the loss averages over
                  seed:int=0, # which examples
                  budget:int=2, # must be 2: the plane is the whole trainable space only then
@@ -203,7 +220,7 @@ def scan_surface(model, tokenizer,
     atomic_write_text(folder/'best_point.json', json.dumps(best_point(rows_now, len(grid)), indent=1))
     return folder
 
-# %% ../nbs/10_surface.ipynb #df7b3f08
+# %% ../nbs/10_surface.ipynb #f71fa53f
 @call_parse
 def tinylora_surface(
     root_dir:str='surface', # the scan folder (a new timestamped one beside it if it holds a scan and --resume is not given)
@@ -248,7 +265,7 @@ def tinylora_surface(
         print(f"report: {files[-1]}; explore it with: tinylora_surface_app {folder} {' '.join(runs or [])}")
         return folder
 
-# %% ../nbs/10_surface.ipynb #9f87cb97
+# %% ../nbs/10_surface.ipynb #22f0d0c2
 def read_trajectory(run_dir:str|Path, # a run folder (ROOT/runs/RUN_ID)
                     surface_meta:dict|None=None, # a scan's meta.json, to check the run is on the same plane
                    )->dict: # name, kind, lr, step, v1, v2
@@ -270,8 +287,9 @@ def read_trajectory(run_dir:str|Path, # a run folder (ROOT/runs/RUN_ID)
     return dict(name=run_dir.name, kind=meta['kind'], lr=cfg['lr'], step=[p[0] for p in pts], v1=[p[1] for p in pts],
                 v2=[p[2] for p in pts])
 
-# %% ../nbs/10_surface.ipynb #8ba73e95
-def load_surface(folder:str|Path)->dict:
+# %% ../nbs/10_surface.ipynb #447243a5
+def load_surface(folder:str|Path, # a scan folder
+                )->dict:
     "A scan folder as arrays: v1 and v2 values, loss[j][i] (NaN where missing), reward grid, meta and best point."
     folder = Path(folder)
     meta = json.loads((folder/'meta.json').read_text())
@@ -324,14 +342,20 @@ def surface_figure(surf:dict, # from `load_surface`
                       legend=dict(orientation='h', y=-0.18), title=f"SFT loss, budget 2 ({surf['best']['rows']}/{surf['best']['expected']} points)")
     return fig
 
-def slice_values(surf:dict, axis:str, index:int)->tuple[list, list]:
+def slice_values(surf:dict, # from `load_surface`
+                 axis:str, # 'v1' or 'v2'
+                 index:int, # grid index of the other coordinate
+                )->tuple[list, list]:
     "The loss along `axis` ('v1' or 'v2') with the other coordinate fixed at its `index`-th value."
     Z = surf['loss']
     if axis == 'v1': return surf['v1'], Z[index, :].tolist()
     if axis == 'v2': return surf['v2'], Z[:, index].tolist()
     raise ValueError(f"axis must be 'v1' or 'v2', not {axis!r}")
 
-def slice_figure(surf:dict, axis:str='v1', index:int=0):
+def slice_figure(surf:dict, # from `load_surface`
+                 axis:str='v1', # 'v1' or 'v2'
+                 index:int=0, # grid index of the other coordinate
+                ):
     "The loss along one axis with the other fixed at its `index`-th grid value, as a plotly figure."
     import plotly.graph_objects as go
     xs, ys = slice_values(surf, axis, index)
@@ -388,7 +412,7 @@ def surface_explorer(folder:str|Path, # a scan folder
     box.surface, box.main, box.slice, box.controls = surf, main, sl, dict(view=view, log=log, crange=crange, axis=axis, at=at)
     return box
 
-# %% ../nbs/10_surface.ipynb #dade48c1
+# %% ../nbs/10_surface.ipynb #bc3d0662
 def _mpl():
     import matplotlib
     matplotlib.use('Agg', force=False)
@@ -444,8 +468,11 @@ def export_surface(folder:str|Path, # a scan folder
         f"{imgs}<h2>Scan</h2><table>{table}</table></body></html>")
     return written + [out/'report.html']
 
-# %% ../nbs/10_surface.ipynb #5003ca22
-def surface_app_notebook(folder:str|Path, runs:list=(), path:str|Path|None=None)->Path:
+# %% ../nbs/10_surface.ipynb #45b776f2
+def surface_app_notebook(folder:str|Path, # a scan folder
+                         runs:list=(), # budget-2 run folders to draw as paths
+                         path:str|Path|None=None, # where to write it (default: FOLDER/app/explorer.ipynb)
+                        )->Path:
     "Write the notebook that Voilà serves: a title and the explorer of `folder` with `runs` drawn on it."
     folder = Path(folder).resolve()
     path = Path(path) if path else folder/'app'/'explorer.ipynb'

@@ -20,7 +20,7 @@ from .runs import make_config, eval_settings, EVAL_COLS, versions
 from .grpo import GRPOConfig, GRPO_PRESETS
 from .sft import SFTConfig, SFT_PRESETS
 
-# %% ../nbs/09_sweep.ipynb #50eea280
+# %% ../nbs/09_sweep.ipynb #7eb333b9
 PAPER_LRS = [1e-7, 5e-7, 1e-6, 5e-6, 1e-5, 1e-4, 2e-4]
 
 SWEEP_GRIDS = {  # preset -> method -> default learning rates and seeds
@@ -29,11 +29,19 @@ SWEEP_GRIDS = {  # preset -> method -> default learning rates and seeds
 }
 METHODS = {'grpo': (GRPOConfig, GRPO_PRESETS, 'tinylora_grpo'), 'sft': (SFTConfig, SFT_PRESETS, 'tinylora_sft')}
 
-def point_id(method:str, budget:int, lr:float, seed:int)->str:
+def point_id(method:str, # 'grpo' or 'sft'
+             budget:int, # trainable numbers
+             lr:float, # learning rate
+             seed:int, # training seed
+            )->str:
     "The run id of one sweep point, e.g. `grpo-b13-lr0.01-s0`."
     return f'{method}-b{budget}-lr{lr:g}-s{seed}'
 
-def sweep_points(methods:list[str], budgets:list[int], lrs:list[float], seeds:list[int])->list[dict]:
+def sweep_points(methods:list[str], # 'grpo' and/or 'sft'
+                 budgets:list[int], # trainable numbers
+                 lrs:list[float], # learning rates
+                 seeds:list[int], # training seeds
+                )->list[dict]:
     "Every point of the grid, seed by seed (an interrupted sweep has covered all LRs of the first seeds)."
     for m in methods:
         if m not in METHODS: raise ValueError(f"method must be one of {sorted(METHODS)}, not {m!r}")
@@ -47,11 +55,13 @@ def sweep_points(methods:list[str], budgets:list[int], lrs:list[float], seeds:li
     if len(set(ids)) != len(ids): raise ValueError("the grid repeats a point; give each budget, LR and seed once")
     return pts
 
-# %% ../nbs/09_sweep.ipynb #c24367da
+# %% ../nbs/09_sweep.ipynb #00097298
 _GRID_FLAGS = {'lr': '--lrs', 'budget': '--budgets', 'seed': '--seeds', 'run_id': None, 'root_dir': None, 'resume': None,
                'baseline_file': None}
 
-def trainer_flags(method:str, argv:list[str])->dict:
+def trainer_flags(method:str, # 'grpo' or 'sft'
+                  argv:list[str], # the flags, as typed
+                 )->dict:
     "Parse flags meant for the trainer of `method` into settings, refusing unknown flags and those the sweep sets."
     from tinylora.grpo import tinylora_grpo
     from tinylora.sft import tinylora_sft
@@ -66,13 +76,16 @@ def trainer_flags(method:str, argv:list[str])->dict:
             raise ValueError(f"--{k.replace('_', '-')} is set by the sweep" + (f"; use {sweep_flag}" if sweep_flag else ''))
     return given
 
-def point_config(point:dict, preset:str|None, flags:dict):
+def point_config(point:dict, # a sweep point (method, budget, lr, seed)
+                 preset:str|None, # the sweep preset
+                 flags:dict, # settings passed through to every point
+                ):
     "The full settings of one point (preset, then passed-through flags, then the point's own)."
     cls, presets, _ = METHODS[point['method']]
     return make_config(cls, preset, presets, **{k: v for k, v in flags.items() if k != 'preset'},
                        budget=point['budget'], lr=point['lr'], seed=point['seed'])
 
-# %% ../nbs/09_sweep.ipynb #265a9946
+# %% ../nbs/09_sweep.ipynb #f45f4e86
 SWEEP_COLS = ['run_id', 'method', 'budget', 'lr', 'seed', 'status', 'steps', 'strict_before', 'strict_after',
               'flexible_before', 'flexible_after', 'format_before', 'format_after', 'truncation_before', 'truncation_after',
               'len_before', 'len_after', 'wall_seconds', 'error']
@@ -82,7 +95,9 @@ def _read_json(p:Path, default=None):
     try: return json.loads(Path(p).read_text())
     except FileNotFoundError: return default
 
-def point_row(root:Path, point:dict)->dict:
+def point_row(root:Path, # the sweep folder
+              point:dict, # a sweep point
+             )->dict:
     "The sweep.csv row of a point: its state and, when it finished, its held-out metrics before and after."
     state = _read_json(root/'points'/f"{point['run_id']}.json", {})
     row = dict(point, status=state.get('status', 'pending'), wall_seconds=round(state.get('wall_seconds', 0.0), 1),
@@ -148,7 +163,7 @@ def plot_sweep(rows:list[dict], # sweep.csv rows
     fig.tight_layout(); fig.savefig(path, dpi=110); plt.close(fig)
     return Path(path)
 
-# %% ../nbs/09_sweep.ipynb #ea67c5cf
+# %% ../nbs/09_sweep.ipynb #ecfe1b3a
 def _die_with_parent():
     "In the child: ask Linux to kill this process when the sweep that started it dies."
     try:
@@ -156,7 +171,8 @@ def _die_with_parent():
         ctypes.CDLL('libc.so.6', use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except OSError: pass  # not Linux: the child outlives a SIGKILLed sweep, as any subprocess would
 
-def trainer_command(method:str)->list[str]:
+def trainer_command(method:str, # 'grpo' or 'sft'
+                   )->list[str]:
     "The command that runs `method`'s trainer: its console script beside this Python."
     name = METHODS[method][2]
     exe = shutil.which(name, path=str(Path(sys.executable).parent)) or shutil.which(name)
@@ -205,8 +221,11 @@ def run_point(root:Path, # the sweep folder
     atomic_write_text(state_f, json.dumps(state, indent=1))
     return state
 
-# %% ../nbs/09_sweep.ipynb #9f2dd684
-def write_results(root:Path, points:list[dict], title:str='')->list[dict]:
+# %% ../nbs/09_sweep.ipynb #8fda61a2
+def write_results(root:Path, # the sweep folder
+                  points:list[dict], # the sweep's points
+                  title:str='', # title of sweep.png
+                 )->list[dict]:
     "Rewrite sweep.csv from the points' states and runs; then best.json and sweep.png."
     rows = [point_row(root, p) for p in points]
     res = root/'results'
@@ -221,7 +240,8 @@ def write_results(root:Path, points:list[dict], title:str='')->list[dict]:
 TABLE_COLS = ['method', 'budget', 'lr', 'seeds', 'status', 'strict_before', 'strict_after', 'flexible_after', 'format_after',
               'truncation_before', 'truncation_after', 'len_after', 'minutes']
 
-def summary_table(rows:list[dict])->list[dict]:
+def summary_table(rows:list[dict], # the sweep.csv rows
+                 )->list[dict]:
     "One line per method/budget/LR: metrics averaged over the finished seeds, and how many points finished."
     out = {}
     for r in rows: out.setdefault((r['method'], r['budget'], r['lr']), []).append(r)
@@ -235,7 +255,9 @@ def summary_table(rows:list[dict])->list[dict]:
 
 def grid_points(preset:str|None, # trainer preset: supplies the default LRs, seeds and budget
                 methods:list[str], # 'grpo' and/or 'sft'
-                budgets:list[int]|None=None, lrs:list[float]|None=None, seeds:list[int]|None=None, # None: the preset's
+                budgets:list[int]|None=None, # budgets (default: the preset grid)
+                lrs:list[float]|None=None, # learning rates (default: the preset grid)
+                seeds:list[int]|None=None, # None: the preset's
                )->list[dict]:
     "The points of a sweep, each method with its preset's default grid where a list is not given; seed by seed."
     pts = []
@@ -306,7 +328,7 @@ def sweep(root_dir:str|Path, # the sweep folder (runs in ROOT/runs, results in R
         fcntl.flock(lock, fcntl.LOCK_UN); lock.close()
     return rows
 
-# %% ../nbs/09_sweep.ipynb #0ffffebd
+# %% ../nbs/09_sweep.ipynb #14cce159
 def _sweep_cli(
     root_dir:str='sweep', # the sweep folder: ROOT/runs/RUN_ID per point, ROOT/results/{sweep.csv,best.json,sweep.png}
     preset:str=None, # trainer preset ('cpu', 'paper-gsm8k', a .yaml file; 'none': the trainer's defaults). Default: cpu, or the resumed sweep's
@@ -321,7 +343,9 @@ def _sweep_cli(
 ):
     "Sweep learning rates × seeds (× budgets × methods); other flags pass through to tinylora_grpo / tinylora_sft."
 
-def print_summary(rows:list[dict], root:Path):
+def print_summary(rows:list[dict], # the sweep.csv rows
+                  root:Path, # the sweep folder
+                 ):
     "The end-of-sweep report: one line per LR, the best LR of each method and budget, where the files are."
     print(format_table(summary_table(rows), TABLE_COLS))
     for b in best_lrs(rows):

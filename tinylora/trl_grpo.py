@@ -19,14 +19,18 @@ from .grpo import GRPOConfig, GRPO_PRESETS
 from .rewards import make_trl_reward, has_final_answer
 from .tying import inject_tinylora, save_adapter, trainable_vector
 
-# %% ../nbs/12_trl.ipynb #164b6340
+# %% ../nbs/12_trl.ipynb #d2b6b5d4
 LOSS_TYPES = {'token_mean': 'dapo', 'sequence_mean': 'grpo', 'dr_grpo': 'dr_grpo'}
 
-def format_credit(prompts, completions, **columns)->list[float]:
+def format_credit(prompts, # TRL's prompts
+                  completions, # TRL's completions
+                  **columns, # the dataset columns TRL passes
+                 )->list[float]:
     "1 for a completion that marks a final answer (`#### N` or `\\boxed{}`), else 0 (TRL signature)."
     return [float(has_final_answer(c if isinstance(c, str) else c[-1]['content'])) for c in completions]
 
-def trl_rewards(cfg:GRPOConfig)->tuple[list, list[float]]:
+def trl_rewards(cfg:GRPOConfig, # the run's settings
+               )->tuple[list, list[float]]:
     "Our reward as TRL reward functions and their weights."
     funcs, weights = {'strict': ([make_trl_reward('strict')], [1.0]), 'flexible': ([make_trl_reward('flexible')], [1.0]),
                       'mixed': ([make_trl_reward('strict'), make_trl_reward('flexible')], [0.5, 0.5])}[cfg.reward_mode]
@@ -42,7 +46,7 @@ def _trl():
 def trl_grpo_config(cfg:GRPOConfig, # our settings
                     output_dir:str|Path, # TRL's output folder
                     n_devices:int=1, # data-parallel processes
-                    **overrides, # any field of trl.GRPOConfig
+                    **overrides, # any other TRL `GRPOConfig` field
                    ):
     "TRL's GRPOConfig for our settings: the batch converted from prompts to completions, the loss and reward mapped."
     TRLConfig = _trl().GRPOConfig
@@ -63,12 +67,16 @@ def trl_grpo_config(cfg:GRPOConfig, # our settings
     if cfg.tis_cap: kw.update(vllm_importance_sampling_correction=True, vllm_importance_sampling_cap=cfg.tis_cap)
     return TRLConfig(**{**kw, **overrides})
 
-# %% ../nbs/12_trl.ipynb #a220dfd2
+# %% ../nbs/12_trl.ipynb #34c48ad6
 from transformers import TrainerCallback
 
 class TinyLoRACheckpoint(TrainerCallback):
     "Save the TinyLoRA adapter (our portable files) every `save_steps` optimiser steps and at the end of training."
-    def __init__(self, model, output_dir:str|Path, save_steps:int=50):
+    def __init__(self,
+                 model, # the model being trained
+                 output_dir:str|Path, # where the tinylora-step-STEP folders go
+                 save_steps:int=50, # optimiser steps between saves (0: only at the end)
+                ):
         self.model, self.output_dir, self.save_steps, self.saved = model, Path(output_dir), save_steps, []
     def _save(self, step:int):
         p = self.output_dir/f'tinylora-step-{step}'
@@ -79,15 +87,19 @@ class TinyLoRACheckpoint(TrainerCallback):
         if state.is_world_process_zero and not (self.saved and self.saved[-1].name == f'tinylora-step-{state.global_step}'):
             self._save(state.global_step)
 
-# %% ../nbs/12_trl.ipynb #d443e3b1
+# %% ../nbs/12_trl.ipynb #f051c713
 @torch.no_grad()
-def merged_target_weights(model, dtype:torch.dtype=torch.bfloat16):
+def merged_target_weights(model, # a causal LM with a TinyLoRA adapter
+                          dtype:torch.dtype=torch.bfloat16, # the dtype to send
+                         ):
     "(name, W + ΔW) for each targeted module: computed in fp32, cast once to `dtype`, under the module's original name."
     for name, m in tinylora_layers(model):
         yield f'{name}.weight', (m.base.weight.float() + m.delta_weight()).to(dtype)
 
 @torch.no_grad()
-def delta_survival(model, dtype:torch.dtype=torch.bfloat16)->dict:
+def delta_survival(model, # a causal LM with a TinyLoRA adapter
+                   dtype:torch.dtype=torch.bfloat16, # the dtype W + ΔW is sent in
+                  )->dict:
     "How much of ΔW survives W + ΔW being cast to `dtype`: share of entries changed, and |arrived| / |ΔW|."
     changed = total = 0; num = den = 0.0
     for _, m in tinylora_layers(model):
@@ -97,7 +109,10 @@ def delta_survival(model, dtype:torch.dtype=torch.bfloat16)->dict:
         num += ((after.float() - before.float()) ** 2).sum().item(); den += (dw ** 2).sum().item()
     return dict(frac_entries_changed=changed / max(total, 1), rel_norm_arrived=math.sqrt(num / den) if den else 0.0)
 
-def attach_vllm_sync(trainer, model=None, dtype:torch.dtype=torch.bfloat16)->bool:
+def attach_vllm_sync(trainer, # a trl.GRPOTrainer
+                     model=None, # the model with the adapter (default: the trainer's)
+                     dtype:torch.dtype=torch.bfloat16, # vLLM's weight dtype
+                    )->bool:
     "Make a GRPOTrainer push our merged weights to vLLM (and record ΔW's survival in `trainer.tinylora_survival`)."
     gen = getattr(trainer, 'vllm_generation', None)
     if gen is None: return False
@@ -109,21 +124,23 @@ def attach_vllm_sync(trainer, model=None, dtype:torch.dtype=torch.bfloat16)->boo
     gen._iter_named_params = params
     return True
 
-# %% ../nbs/12_trl.ipynb #6916f05d
-def trl_dataset(rows:list[dict]):
+# %% ../nbs/12_trl.ipynb #413b4592
+def trl_dataset(rows:list[dict], # rows with `question` and `gold`
+               ):
     "Rows as TRL's conversational prompt dataset, with the gold answer as a column for the reward."
     from datasets import Dataset
     return Dataset.from_list([dict(prompt=[{'role': 'user', 'content': f"{r['question']} {PAPER_INSTRUCTION}"}], gold=r['gold'])
                               for r in rows])
 
-def trl_train(model, tokenizer,
+def trl_train(model, # a causal LM with a TinyLoRA adapter
+              tokenizer, # the model's tokenizer
               rows:list[dict], # training rows (question, gold)
               cfg:GRPOConfig, # our settings
               output_dir:str|Path, # TRL's output folder; adapters in OUTPUT_DIR/tinylora-step-N and OUTPUT_DIR/adapter
               n_devices:int=1, # data-parallel processes
               save_steps:int=50, # adapter checkpoint interval
               reward_funcs:list|None=None, # TRL reward functions instead of ours (their weights: reward_weights=[...])
-              **trl_overrides, # any field of trl.GRPOConfig (use_vllm=True, vllm_mode='colocate', bf16=True, ...)
+              **trl_overrides, # any other TRL `GRPOConfig` field
              ):
     "Train the model's TinyLoRA vector with trl.GRPOTrainer; returns the trainer."
     GRPOTrainer = _trl().GRPOTrainer
@@ -142,7 +159,7 @@ def trl_train(model, tokenizer,
     save_adapter(model, Path(output_dir)/'adapter')
     return tr
 
-# %% ../nbs/12_trl.ipynb #87b7daa5
+# %% ../nbs/12_trl.ipynb #07ae3ce0
 @call_parse
 def tinylora_trl(
     output_dir:str='trl-run', # TRL's output folder: adapters in OUTPUT_DIR/tinylora-step-N and OUTPUT_DIR/adapter

@@ -127,7 +127,7 @@ def tie_groups(names:list[str], # target module names, in model order
         off += share[t]
     return res
 
-# %% ../nbs/01_tying.ipynb #f7a3b208
+# %% ../nbs/01_tying.ipynb #bad94ae0
 @dataclass
 class TinyLoRAConfig:
     "Every option of a TinyLoRA adapter (the defaults are the paper-literal choices)."
@@ -153,7 +153,8 @@ class TinyLoRAConfig:
 
 def _module_seed(proj_seed:int, i:int)->int: return (proj_seed * 1_000_003 + i) % (2**63)
 
-def weights_sha256(found:list[tuple[str, nn.Linear]])->str:
+def weights_sha256(found:list[tuple[str, nn.Linear]], # (name, layer) of each target module
+                  )->str:
     "SHA-256 of the names, shapes and exact bytes of the target weights."
     h = hashlib.sha256()
     for name, lin in found:
@@ -183,7 +184,7 @@ def cached_factors(found:list[tuple[str, nn.Linear]], # target modules
 def inject_tinylora(model:nn.Module, # the model to adapt (modified in place)
                     budget:int|TinyLoRAConfig=13, # trainable numbers, or a full config
                     factor_cache:bool=True, # reuse SVD factors computed before for the same weights (see `cached_factors`)
-                    **options, # any `TinyLoRAConfig` field
+                    **options, # any `TinyLoRAConfig` field (when `budget` is a number)
                    )->dict: # summary: n_modules, n_params, plan, n_groups, trainable_bytes, skipped, ...
     "Freeze `model` and replace its target linear layers with TinyLoRA layers sharing a `budget`-number vector."
     cfg = budget if isinstance(budget, TinyLoRAConfig) else TinyLoRAConfig(budget=budget, **options)
@@ -216,14 +217,17 @@ def inject_tinylora(model:nn.Module, # the model to adapt (modified in place)
                 trainable_bytes=4 * n_params, skipped=skipped, config=asdict(cfg),
                 modules=[n for n, _ in found], groups=groups)
 
-# %% ../nbs/01_tying.ipynb #d0e8a487
-def trainable_vector(model:nn.Module)->torch.Tensor:
+# %% ../nbs/01_tying.ipynb #60dc6c3e
+def trainable_vector(model:nn.Module, # a causal LM with a TinyLoRA adapter
+                    )->torch.Tensor:
     "Every trainable TinyLoRA number, flattened, in group order (a detached fp32 copy)."
     if not hasattr(model, 'tinylora_vectors'): raise ValueError("the model has no TinyLoRA adapter: call inject_tinylora first")
     return torch.cat([p.detach().float().reshape(-1) for p in model.tinylora_vectors]).cpu()
 
 @torch.no_grad()
-def set_trainable_vector(model:nn.Module, values)->None:
+def set_trainable_vector(model:nn.Module, # a causal LM with a TinyLoRA adapter
+                         values, # as many numbers as `trainable_vector` returns
+                        )->None:
     "Write a flat vector (as from `trainable_vector`) into the model's TinyLoRA vectors."
     vals = torch.as_tensor(values, dtype=torch.float32).reshape(-1)
     vecs = getattr(model, 'tinylora_vectors', None)
@@ -234,20 +238,23 @@ def set_trainable_vector(model:nn.Module, values)->None:
     i = 0
     for p in vecs: p.copy_(vals[i:i + p.numel()].view_as(p)); i += p.numel()
 
-def merge_tinylora(model:nn.Module):
+def merge_tinylora(model:nn.Module, # a causal LM with a TinyLoRA adapter
+                  ):
     "Merge every TinyLoRA layer (W + ΔW from fp32) for fast generation."
     for _, m in tinylora_layers(model): m.merge()
 
-def unmerge_tinylora(model:nn.Module):
+def unmerge_tinylora(model:nn.Module, # a causal LM with a TinyLoRA adapter
+                    ):
     "Restore every merged weight exactly."
     for _, m in tinylora_layers(model): m.unmerge()
 
-# %% ../nbs/01_tying.ipynb #7d2d2fbc
+# %% ../nbs/01_tying.ipynb #54d5ae94
 ADAPTER_WEIGHTS, ADAPTER_CONFIG, FORMAT = 'adapter.safetensors', 'adapter_config.json', 'tinylora-adapter/1'
 
 def _weight_of(m:TinyLoRALinear)->torch.Tensor: return m._orig_weight if m.merged else m.base.weight
 
-def base_fingerprint(model:nn.Module)->dict:
+def base_fingerprint(model:nn.Module, # a causal LM with a TinyLoRA adapter
+                    )->dict:
     "Names, shapes and a sampled-weight hash of the model's TinyLoRA target modules."
     h, shapes = hashlib.sha256(), []
     for name, m in tinylora_layers(model):
@@ -258,7 +265,8 @@ def base_fingerprint(model:nn.Module)->dict:
         shapes.append(list(m.base.weight.shape))
     return dict(n_modules=len(shapes), weights_sha256=h.hexdigest(), shapes_sha256=hashlib.sha256(json.dumps(shapes).encode()).hexdigest())
 
-def factor_checksum(model:nn.Module)->list[float]:
+def factor_checksum(model:nn.Module, # a causal LM with a TinyLoRA adapter
+                   )->list[float]:
     "A fixed random signed combination of every module's factors: equal (to ~1e-5) only for the same factors and signs."
     acc = torch.zeros(2, dtype=torch.float64)
     for i, (_, m) in enumerate(tinylora_layers(model)):
@@ -267,7 +275,7 @@ def factor_checksum(model:nn.Module)->list[float]:
         acc += torch.stack([(pb.to(m.B.device) @ m.B).sum(), (pa.to(m.A.device) @ m.A).sum()]).double().cpu() * (1 + i % 7)
     return acc.tolist()
 
-# %% ../nbs/01_tying.ipynb #523f31b9
+# %% ../nbs/01_tying.ipynb #7add1f7f
 def save_adapter(model:nn.Module, # a model with a TinyLoRA adapter
                  path, # folder to write
                  include_factors:bool=False, # also store every module's A, B and P (not needed to reload)
@@ -290,7 +298,8 @@ def save_adapter(model:nn.Module, # a model with a TinyLoRA adapter
     atomic_write_text(path/ADAPTER_CONFIG, json.dumps(meta, indent=1))
     return path
 
-def read_adapter(path)->tuple[dict, dict]:
+def read_adapter(path, # an adapter folder
+                )->tuple[dict, dict]:
     "The config and tensors of a saved adapter, checked against the config's SHA-256."
     path = Path(path)
     if path.is_file(): raise ValueError(f"{path} is a file; an adapter is a folder with {ADAPTER_CONFIG} and {ADAPTER_WEIGHTS}")
@@ -334,7 +343,7 @@ def load_adapter(model:nn.Module, # a base model (injected here) or a model with
     set_trainable_vector(model, tensors['v'])
     return model
 
-# %% ../nbs/01_tying.ipynb #ed2e93ea
+# %% ../nbs/01_tying.ipynb #b77c5f9d
 def export_lora(model:nn.Module, # a model with a TinyLoRA adapter
                 path, # folder to write (PEFT layout: adapter_config.json + adapter_model.safetensors)
                 base_model_name:str|None=None, # recorded as base_model_name_or_path
@@ -356,7 +365,7 @@ def export_lora(model:nn.Module, # a model with a TinyLoRA adapter
     (path/'adapter_config.json').write_text(json.dumps(cfg, indent=1))
     return path
 
-# %% ../nbs/01_tying.ipynb #e32aafbe
+# %% ../nbs/01_tying.ipynb #0fa2c4b1
 def peft_groups(n:int, # target modules
                 weight_tying:float, # PEFT's weight_tying
                )->list[int]:
@@ -416,7 +425,7 @@ def import_peft_tinylora(model:nn.Module, # the base model (no adapter yet)
         for k, p in enumerate(model.tinylora_vectors): p.copy_(t[f'base_model.tinylora_v.{k}'])
     return summary
 
-# %% ../nbs/01_tying.ipynb #889d2af8
+# %% ../nbs/01_tying.ipynb #f0d05406
 @call_parse
 def tinylora_inspect(
     model_name:str='smollm2-135m-instruct', # model alias, folder, .gguf, hub id or 'tiny'
