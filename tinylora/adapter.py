@@ -4,7 +4,8 @@
 
 # %% auto #0
 __all__ = ['SIGMA_PLACEMENTS', 'P_SCALES', 'V_INITS', 'SVD_METHODS', 'sigma_split', 'canonicalize_signs', 'svd_factors',
-           'projection_tensor', 'TinyLoRALinear', 'init_vector', 'tinylora_layers', 'adapter_disabled']
+           'projection_tensor', 'TinyLoRALinear', 'weight_checksum', 'init_vector', 'tinylora_layers',
+           'adapter_disabled']
 
 # %% ../nbs/00_adapter.ipynb #0ee5c2ce
 import math
@@ -93,7 +94,7 @@ def projection_tensor(u:int, # number of projections (trainable numbers per vect
     P = torch.randn(u, r, r, generator=g, dtype=torch.float32)
     return P / math.sqrt(r) if p_scale == 'rank' else P
 
-# %% ../nbs/00_adapter.ipynb #269a7f01
+# %% ../nbs/00_adapter.ipynb #6da5acfd
 class TinyLoRALinear(nn.Module):
     "A frozen `nn.Linear` plus the TinyLoRA update `scale · U diag(s_out) (Σᵢ vᵢ Pᵢ) diag(s_in) Vᵀ`."
     def __init__(self,
@@ -129,6 +130,7 @@ class TinyLoRALinear(nn.Module):
             self.own_vectors = vectors                      # registered: this layer owns its vector
         self._vectors = [vectors]                           # a list hides a shared ParameterList from registration
         self.enabled, self._orig_weight, self.point_v = True, None, None   # point_v: (K, u) vectors, one per batch block
+        self._merged, self._orig_check = False, None
         base.weight.requires_grad_(False)
         if base.bias is not None: base.bias.requires_grad_(False)
 
@@ -139,7 +141,7 @@ class TinyLoRALinear(nn.Module):
     @property
     def v(self)->nn.Parameter: return self._vectors[0][self.group]
     @property
-    def merged(self)->bool: return self._orig_weight is not None
+    def merged(self)->bool: return self._merged
 
     def R(self)->torch.Tensor:
         "The r×r matrix Σᵢ vᵢ Pᵢ (fp32)."
@@ -161,21 +163,47 @@ class TinyLoRALinear(nn.Module):
         return y + (h @ self.Bt).to(y.dtype)
 
     @torch.no_grad()
-    def merge(self):
-        "Write W + ΔW (from fp32, rounded once) into the weight; keep the original tensor for an exact unmerge."
+    def merge(self,
+              keep_original:bool=True, # keep the original tensor; False: only its checksum (`unmerge` is then given it back)
+             ):
+        "Write W + ΔW (from fp32, rounded once) into the weight, remembering the original for an exact unmerge."
         if self.merged: return
         w = self.base.weight
-        self._orig_weight = w.data
-        w.data = (w.data.float() + self.delta_weight()).to(w.dtype)
+        merged = (w.data.float() + self.delta_weight()).to(w.dtype)
+        if keep_original: self._orig_weight, w.data = w.data, merged
+        else: self._orig_check = weight_checksum(w.data); w.data.copy_(merged)   # in place: no second tensor stays
+        self._merged = True
 
     @torch.no_grad()
-    def unmerge(self):
-        "Restore the original weight tensor, bit for bit."
+    def unmerge(self,
+                original:torch.Tensor|None=None, # the original weight read back (needed when merged with keep_original=False)
+               ):
+        "Restore the original weight, bit for bit: the kept tensor, or `original` once it matches the checksum taken at merge."
         if not self.merged: return
-        self.base.weight.data, self._orig_weight = self._orig_weight, None
+        w = self.base.weight
+        if self._orig_weight is not None: w.data = self._orig_weight
+        else:
+            if original is None: raise ValueError("this layer was merged without keeping its original weight: pass the original "
+                                                  "to unmerge (unmerge_tinylora reads it from the model's weight files)")
+            original = original.to(device=w.device, dtype=w.dtype)
+            if original.shape != w.shape or weight_checksum(original) != self._orig_check:
+                raise ValueError("the weight given back is not the one that was merged (another file, or the weights changed "
+                                 "since loading); the layer stays merged")
+            w.data.copy_(original)
+        self._orig_weight, self._orig_check, self._merged = None, None, False
 
     def extra_repr(self)->str:
         return f'r={self.r}, u={self.u}, group={self.group}, sigma={self.sigma!r}, scale={self.scale:g}, merged={self.merged}'
+
+def weight_checksum(w:torch.Tensor, # any tensor
+                   )->tuple: # (shape, dtype, sum, row-weighted sum, column-weighted sum) of its bit patterns
+    "A cheap fingerprint of a tensor's exact bytes: the same bytes give the same tuple, a changed row or column another."
+    ints = {1: torch.int8, 2: torch.int16, 4: torch.int32, 8: torch.int64}[w.element_size()]
+    b = w.detach().contiguous().view(ints)
+    b2 = b.reshape(b.shape[0], -1) if b.dim() > 1 else b.reshape(1, -1)
+    rows, cols = b2.sum(1, dtype=torch.int64), b2.sum(0, dtype=torch.int64)
+    pos = lambda n: torch.arange(1, n + 1, device=b.device, dtype=torch.int64)
+    return (tuple(w.shape), str(w.dtype), int(rows.sum()), int((rows * pos(len(rows))).sum()), int((cols * pos(len(cols))).sum()))
 
 def init_vector(u:int, # numbers in the vector
                 how:str='zeros', # 'zeros' or 'normal'
@@ -187,7 +215,7 @@ def init_vector(u:int, # numbers in the vector
     if how == 'zeros': return torch.zeros(u)
     return std * torch.randn(u, generator=torch.Generator(device='cpu').manual_seed(int(seed)))
 
-# %% ../nbs/00_adapter.ipynb #eb72d122
+# %% ../nbs/00_adapter.ipynb #ca26a3f3
 def tinylora_layers(model:nn.Module, # any model
                    )->list[tuple[str, TinyLoRALinear]]:
     "The TinyLoRA layers of a model, in model order."

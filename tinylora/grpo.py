@@ -105,13 +105,13 @@ def aggregate_loss(loss:torch.Tensor, # (n, C) masked per-token loss
     if how == 'dr_grpo': return loss.sum() / (n_seqs * (max_new_tokens or loss.shape[1]))
     raise ValueError(f"loss_agg must be 'token_mean', 'sequence_mean' or 'dr_grpo', not {how!r}")
 
-# %% ../nbs/07_grpo.ipynb #011c5bb3
+# %% ../nbs/07_grpo.ipynb #bff4d5b7
 @dataclass
 class GRPOConfig(RunConfig):
     "Every setting of a GRPO run: `RunConfig`'s and these."
     batch_prompts:int = 4  # prompts per step
     group_size:int = 4  # completions per prompt (G)
-    micro_batch:int = 2  # sequences per forward/backward pass (on a CPU, small is both faster and leaner)
+    micro_batch:int = 2  # sequences per forward/backward pass (the backward's memory grows with it; 1 is leanest)
     max_prompt_tokens:int = 512  # prompt length limit (kept from the end)
     temperature:float = 1.0  # sampling temperature
     top_p:float = 1.0  # nucleus sampling

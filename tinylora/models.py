@@ -205,7 +205,7 @@ def tiny_model(seed:int=0, # initialisation seed
     model.to(device=device or 'cpu', dtype=resolve_dtype(dtype, device or 'cpu'))
     return prepare_for_generation(model, tok)
 
-# %% ../nbs/04_models.ipynb #a6131e2c
+# %% ../nbs/04_models.ipynb #f67195ff
 def resolve_model_path(name_or_path:str, # an alias ('smollm2-135m-instruct', 'tiny'), a folder, a .gguf file or a hub id
                       )->str|Path:
     "Where `load_model` will load `name_or_path` from: a local folder or a hub id."
@@ -236,4 +236,6 @@ def load_model(name_or_path:str=DEFAULT_MODEL, # alias, local folder, .gguf file
     tok = AutoTokenizer.from_pretrained(path)
     model = AutoModelForCausalLM.from_pretrained(path, dtype=resolve_dtype(dtype, device)).to(device)
     model.name_or_path = str(name_or_path)
+    if Path(path).is_dir():   # where the weights can be read back from (merge_tinylora then keeps no copies)
+        model.tinylora_weight_files = [str(f) for f in sorted(Path(path).glob('*.safetensors'))]
     return prepare_for_generation(model, tok)

@@ -6,8 +6,8 @@
 __all__ = ['EVAL_COLS', 'EVAL_SETTINGS', 'COMPARE_COLS', 'PAPER_GSM8K', 'save_checkpoint', 'checkpoint_problem',
            'latest_checkpoint', 'load_checkpoint', 'rng_state', 'set_rng_state', 'optimizer_tensors',
            'load_optimizer_tensors', 'MetricsLog', 'prepare_run_dir', 'resolve_preset', 'make_config', 'plot_curves',
-           'RunConfig', 'data_order', 'evaluate_adapter', 'eval_settings', 'baseline_eval', 'versions', 'train_loop',
-           'run_rows', 'train_cli', 'compare_runs', 'headline_table', 'tinylora_compare']
+           'RunConfig', 'data_order', 'evaluate_adapter', 'eval_settings', 'baseline_eval', 'release_memory',
+           'versions', 'train_loop', 'run_rows', 'train_cli', 'compare_runs', 'headline_table', 'tinylora_compare']
 
 # %% ../nbs/06_runs.ipynb #3fcde719
 import json, math, os, random, shutil, uuid, warnings
@@ -269,7 +269,7 @@ class RunConfig:
         if self.max_new_tokens < 1: raise ValueError(f"max_new_tokens must be at least 1, not {self.max_new_tokens}")
         if self.checkpoint_every_steps < 1: raise ValueError(f"checkpoint_every_steps must be at least 1, not {self.checkpoint_every_steps}")
 
-# %% ../nbs/06_runs.ipynb #83c6e07a
+# %% ../nbs/06_runs.ipynb #8b5f5b51
 from tqdm.auto import tqdm
 from .evaluation import evaluate, write_csv, format_table
 from .tying import inject_tinylora, merge_tinylora, unmerge_tinylora, trainable_vector, save_adapter
@@ -333,6 +333,16 @@ def baseline_eval(model, # a causal LM with a TinyLoRA adapter
         atomic_write_text(f, json.dumps(dict(settings=eval_settings(cfg), eval=res), indent=1))
     return res
 
+def release_memory():
+    "Give freed heap memory back to the operating system (glibc's `malloc_trim`; nothing elsewhere)."
+    global _LIBC
+    if _LIBC is None:
+        import ctypes, ctypes.util
+        try: _LIBC = ctypes.CDLL(ctypes.util.find_library('c') or 'libc.so.6'); _LIBC.malloc_trim
+        except (OSError, AttributeError): _LIBC = False
+    if _LIBC: _LIBC.malloc_trim(0)
+_LIBC = None
+
 def versions()->dict:
     "Library versions, for run_meta.json."
     import transformers, platform
@@ -385,6 +395,7 @@ def train_loop(kind:str, # 'grpo' or 'sft'
         order = data_order(len(rows), cfg.seed, epoch)
         batch = [rows[i] for i in order[k * bsz:(k + 1) * bsz].tolist()]
         st = step_fn(model, tokenizer, opt, sched, batch, cfg)
+        release_memory()   # a step's activations are freed, but the C allocator keeps the pages unless asked
         step += 1
         if st.pop('nonfinite', False):
             skipped += 1; streak += 1

@@ -9,7 +9,7 @@ __all__ = ['DEFAULT_TARGETS', 'TIE_MODES', 'ADAPTER_WEIGHTS', 'ADAPTER_CONFIG', 
            'factor_checksum', 'save_adapter', 'read_adapter', 'load_adapter', 'export_lora', 'peft_groups',
            'export_peft_tinylora', 'import_peft_tinylora', 'tinylora_inspect']
 
-# %% ../nbs/01_tying.ipynb #ee12788f
+# %% ../nbs/01_tying.ipynb #4fedab83
 import hashlib, json, math, os, warnings
 from dataclasses import dataclass, asdict
 from pathlib import Path
@@ -20,7 +20,7 @@ from fastcore.script import call_parse
 from safetensors.torch import save_file, load_file
 
 from .adapter import (TinyLoRALinear, tinylora_layers, init_vector, svd_factors, _check_choice, SIGMA_PLACEMENTS,
-                              P_SCALES, V_INITS, SVD_METHODS)
+                              P_SCALES, V_INITS, SVD_METHODS, weight_checksum)
 
 # %% ../nbs/01_tying.ipynb #b4f9dede
 DEFAULT_TARGETS = ('q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj')
@@ -217,7 +217,7 @@ def inject_tinylora(model:nn.Module, # the model to adapt (modified in place)
                 trainable_bytes=4 * n_params, skipped=skipped, config=asdict(cfg),
                 modules=[n for n, _ in found], groups=groups)
 
-# %% ../nbs/01_tying.ipynb #60dc6c3e
+# %% ../nbs/01_tying.ipynb #5491f7cb
 def trainable_vector(model:nn.Module, # a causal LM with a TinyLoRA adapter
                     )->torch.Tensor:
     "Every trainable TinyLoRA number, flattened, in group order (a detached fp32 copy)."
@@ -238,20 +238,63 @@ def set_trainable_vector(model:nn.Module, # a causal LM with a TinyLoRA adapter
     i = 0
     for p in vecs: p.copy_(vals[i:i + p.numel()].view_as(p)); i += p.numel()
 
+def _file_index(model:nn.Module)->dict:
+    "Tensor name -> safetensors file, for the weight files `load_model` recorded on the model (empty when none)."
+    files = getattr(model, 'tinylora_weight_files', None) or []
+    if getattr(model, '_tinylora_file_index', None) is None:
+        from safetensors import safe_open
+        idx = {}
+        for f in files:
+            with safe_open(f, 'pt') as sf: idx.update({k: f for k in sf.keys()})
+        model._tinylora_file_index = idx
+    return model._tinylora_file_index
+
+def _read_weight(model:nn.Module, name:str)->torch.Tensor:
+    "The original weight of layer `name`, read from the model's weight files (the file is mapped only while reading)."
+    from safetensors import safe_open
+    with safe_open(_file_index(model)[name + '.weight'], 'pt') as sf: return sf.get_tensor(name + '.weight')
+
+def _files_match(model:nn.Module, layers:list)->bool:
+    "Whether every layer's current weight is the one in the model's weight files (checked once per model, layer by layer)."
+    if getattr(model, '_tinylora_files_checked', False): return True
+    idx = _file_index(model)
+    if not idx or any(n + '.weight' not in idx for n, _ in layers): return False
+    ok = all(weight_checksum(_read_weight(model, n).to(m.base.weight.dtype)) == weight_checksum(m.base.weight.cpu())
+             for n, m in layers)
+    if not ok: warnings.warn("the model's weights differ from its weight files; merging keeps copies of the originals")
+    model._tinylora_files_checked = ok
+    return ok
+
 def merge_tinylora(model:nn.Module, # a causal LM with a TinyLoRA adapter
+                   keep_originals:bool|None=None, # keep the original weights in memory; None: not when they can be read back
                   ):
-    "Merge every TinyLoRA layer (W + ΔW from fp32) for fast generation."
-    for _, m in tinylora_layers(model): m.merge()
+    """Merge every TinyLoRA layer (W + ΔW from fp32) for fast generation.
+
+    The originals are needed for an exact unmerge. When the model was loaded from safetensors files (`load_model` records
+    them) and its targeted weights are still those of the files, they are read back from the files at unmerge instead of
+    being kept in memory: a merged model then takes no more memory than the model."""
+    layers = [(n, m) for n, m in tinylora_layers(model) if not m.merged]
+    if keep_originals is None: keep_originals = not _files_match(model, layers)
+    for _, m in layers: m.merge(keep_original=keep_originals)
 
 def unmerge_tinylora(model:nn.Module, # a causal LM with a TinyLoRA adapter
                     ):
-    "Restore every merged weight exactly."
-    for _, m in tinylora_layers(model): m.unmerge()
+    "Restore every merged weight exactly (from memory, or from the model's weight files, checked against a checksum)."
+    for n, m in tinylora_layers(model):   # one layer at a time: at most one extra weight in memory
+        if not m.merged: continue
+        if m._orig_weight is not None: m.unmerge(); continue
+        try: w = _read_weight(model, n)
+        except (OSError, KeyError) as e:
+            raise RuntimeError(f"the model's weight files can no longer be read ({e}); layers from {n} on stay merged") from e
+        m.unmerge(w)
 
-# %% ../nbs/01_tying.ipynb #54d5ae94
+# %% ../nbs/01_tying.ipynb #3e0e70e8
 ADAPTER_WEIGHTS, ADAPTER_CONFIG, FORMAT = 'adapter.safetensors', 'adapter_config.json', 'tinylora-adapter/1'
 
-def _weight_of(m:TinyLoRALinear)->torch.Tensor: return m._orig_weight if m.merged else m.base.weight
+def _weight_of(m:TinyLoRALinear)->torch.Tensor:
+    if not m.merged: return m.base.weight
+    if m._orig_weight is None: raise ValueError("unmerge the adapter first (its original weights are in the model's files)")
+    return m._orig_weight
 
 def base_fingerprint(model:nn.Module, # a causal LM with a TinyLoRA adapter
                     )->dict:
@@ -275,7 +318,7 @@ def factor_checksum(model:nn.Module, # a causal LM with a TinyLoRA adapter
         acc += torch.stack([(pb.to(m.B.device) @ m.B).sum(), (pa.to(m.A.device) @ m.A).sum()]).double().cpu() * (1 + i % 7)
     return acc.tolist()
 
-# %% ../nbs/01_tying.ipynb #7add1f7f
+# %% ../nbs/01_tying.ipynb #b84a8947
 def save_adapter(model:nn.Module, # a model with a TinyLoRA adapter
                  path, # folder to write
                  include_factors:bool=False, # also store every module's A, B and P (not needed to reload)
@@ -343,7 +386,7 @@ def load_adapter(model:nn.Module, # a base model (injected here) or a model with
     set_trainable_vector(model, tensors['v'])
     return model
 
-# %% ../nbs/01_tying.ipynb #b77c5f9d
+# %% ../nbs/01_tying.ipynb #cacf2dc3
 def export_lora(model:nn.Module, # a model with a TinyLoRA adapter
                 path, # folder to write (PEFT layout: adapter_config.json + adapter_model.safetensors)
                 base_model_name:str|None=None, # recorded as base_model_name_or_path
@@ -365,7 +408,7 @@ def export_lora(model:nn.Module, # a model with a TinyLoRA adapter
     (path/'adapter_config.json').write_text(json.dumps(cfg, indent=1))
     return path
 
-# %% ../nbs/01_tying.ipynb #0fa2c4b1
+# %% ../nbs/01_tying.ipynb #0f2dae93
 def peft_groups(n:int, # target modules
                 weight_tying:float, # PEFT's weight_tying
                )->list[int]:
@@ -425,7 +468,7 @@ def import_peft_tinylora(model:nn.Module, # the base model (no adapter yet)
         for k, p in enumerate(model.tinylora_vectors): p.copy_(t[f'base_model.tinylora_v.{k}'])
     return summary
 
-# %% ../nbs/01_tying.ipynb #f0d05406
+# %% ../nbs/01_tying.ipynb #45942235
 @call_parse
 def tinylora_inspect(
     model_name:str='smollm2-135m-instruct', # model alias, folder, .gguf, hub id or 'tiny'
