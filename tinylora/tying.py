@@ -217,7 +217,7 @@ def inject_tinylora(model:nn.Module, # the model to adapt (modified in place)
                 trainable_bytes=4 * n_params, skipped=skipped, config=asdict(cfg),
                 modules=[n for n, _ in found], groups=groups)
 
-# %% ../nbs/01_tying.ipynb #5491f7cb
+# %% ../nbs/01_tying.ipynb #ca2e6e17
 def trainable_vector(model:nn.Module, # a causal LM with a TinyLoRA adapter
                     )->torch.Tensor:
     "Every trainable TinyLoRA number, flattened, in group order (a detached fp32 copy)."
@@ -259,7 +259,7 @@ def _files_match(model:nn.Module, layers:list)->bool:
     if getattr(model, '_tinylora_files_checked', False): return True
     idx = _file_index(model)
     if not idx or any(n + '.weight' not in idx for n, _ in layers): return False
-    ok = all(weight_checksum(_read_weight(model, n).to(m.base.weight.dtype)) == weight_checksum(m.base.weight.cpu())
+    ok = all(weight_checksum(_read_weight(model, n).to(m.base.weight.dtype)) == weight_checksum(m.base.weight)
              for n, m in layers)
     if not ok: warnings.warn("the model's weights differ from its weight files; merging keeps copies of the originals")
     model._tinylora_files_checked = ok

@@ -109,12 +109,12 @@ table{border-collapse:collapse} td,th{border:1px solid #ccc;padding:2px 6px} img
 
 def render():
     "Every processed notebook to a page in _site/, with the sidebar and the images they link."
+    import nbformat, plotly
     from nbconvert import HTMLExporter
     from traitlets.config import Config
     if not PROC.is_dir(): sys.exit("no _proc/ folder: run `nbdev-proc-nbs` first")
     if SITE.exists(): shutil.rmtree(SITE)
     SITE.mkdir()
-    import plotly
     shutil.copy(Path(plotly.__file__).parent/'package_data'/'plotly.min.js', SITE/'plotly.min.js')
     if (PROC/'images').is_dir(): shutil.copytree(PROC/'images', SITE/'images')
     cfg = Config(); cfg.TagRemovePreprocessor.remove_input_tags = {'remove_input'}; cfg.TagRemovePreprocessor.enabled = True
@@ -123,7 +123,6 @@ def render():
     for f in sorted(PROC.glob('*.ipynb')):
         nb = json.loads(f.read_text())
         prepared, titles[f.name] = prepare(nb)
-        import nbformat
         pages[f.name] = (page_name(f.name, nb), exporter.from_notebook_node(nbformat.from_dict(prepared))[0])
     for name, (page, body) in pages.items():
         nav = ''
@@ -137,38 +136,37 @@ def render():
     print(f"rendered {len(pages)} pages into {SITE}")
 
 # ---------------------------------------------------------------------------------------------------------------- check
+def public_symbols():
+    "(page, qualified name, object) of every public function, class or constant that nbdev's index lists as exported."
+    from tinylora._modidx import d
+    for mod, syms in d['syms'].items():
+        m = importlib.import_module(mod)
+        for full, (url, _) in syms.items():
+            name = full[len(mod) + 1:]
+            if '.' not in name and not name.startswith('_'): yield url.split('#')[0], full, getattr(m, name, None)
+
 def expected_symbols()->dict:
     "Page -> the public symbols its notebook exports (each needs its show_doc there), from nbdev's index."
-    from tinylora._modidx import d
     res = {}
-    for mod, syms in d['syms'].items():
-        names = [s[len(mod) + 1:] for s in syms]
-        pub = [n for n in names if '.' not in n and not n.startswith('_')]
-        page = next(iter(syms.values()))[0].split('#')[0] if syms else None
-        if page and pub: res.setdefault(page, []).extend(pub)
+    for page, full, _ in public_symbols(): res.setdefault(page, []).append(full.rsplit('.', 1)[-1])
     return res
 
 def undocumented()->list[str]:
     "Public exported functions and classes without a docstring, or with a named parameter without a docment."
     import inspect
     from fastcore.docments import docments
-    from tinylora._modidx import d
     bad = []
-    for mod, syms in d['syms'].items():
-        m = importlib.import_module(mod)
-        for full in syms:
-            name = full[len(mod) + 1:]
-            obj = getattr(m, name, None) if '.' not in name and not name.startswith('_') else None
-            if obj is None or not callable(obj): continue
-            fn = getattr(obj, '__wrapped__', obj)
-            if not inspect.getdoc(fn): bad.append(f"{full}: no docstring"); continue
-            docs = {}
-            for k in (reversed([c for c in fn.__mro__ if c.__module__.startswith('tinylora')]) if inspect.isclass(fn) else [fn]):
-                docs.update({a: b for a, b in docments(k, full=True).items() if b['docment'] or a not in docs})
-            params = inspect.signature(fn).parameters
-            named = [a for a, p in params.items() if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) and a != 'self']
-            lacking = [a for a in named if not (docs.get(a) or {}).get('docment')]
-            if lacking: bad.append(f"{full}: no docment for {', '.join(lacking)}")
+    for _, full, obj in public_symbols():
+        if obj is None or not callable(obj): continue
+        fn = getattr(obj, '__wrapped__', obj)
+        if not inspect.getdoc(fn): bad.append(f"{full}: no docstring"); continue
+        docs = {}
+        for k in (reversed([c for c in fn.__mro__ if c.__module__.startswith('tinylora')]) if inspect.isclass(fn) else [fn]):
+            docs.update({a: b for a, b in docments(k, full=True).items() if b['docment'] or a not in docs})
+        params = inspect.signature(fn).parameters
+        named = [a for a, p in params.items() if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) and a != 'self']
+        lacking = [a for a in named if not (docs.get(a) or {}).get('docment')]
+        if lacking: bad.append(f"{full}: no docment for {', '.join(lacking)}")
     return bad
 
 def check():
