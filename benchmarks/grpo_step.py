@@ -2,11 +2,12 @@
 
 Run: python benchmarks/grpo_step.py [--repeats N] [--skip-trl]
 Same 4 prompts x 4 samples, the same 64-token budget, a budget-13 adapter everywhere:
-  ours       batched rollouts (merged weights) + batched re-scoring and update (tinylora.grpo)
+  ours       batched rollouts (merged weights, one prefill per prompt for its G samples) + batched update with each
+             prompt forwarded once for its G completions (tinylora.grpo)
   one-by-one what the research pack does: generate one sample at a time, re-score each alone, summed log-prob loss
   TRL        trl.GRPOTrainer with PEFT's TinyLoraConfig (the second step, after its set-up and first step)
 Targets: ours >= 5x faster than one-by-one and >= 2x faster than TRL; peak RSS of our step <= 1.3x the model's
-inference footprint (RSS after loading and one batched generation), at the default micro-batch (2 sequences per
+inference footprint (RSS after loading and one batched generation), at the default micro-batch (2 completions per
 forward/backward) and at micro_batch=1."""
 import argparse, copy, gc, statistics, time
 from dataclasses import replace
@@ -93,7 +94,7 @@ def main():
     for _ in range(a.repeats):
         t = time.perf_counter(); ours_step(model, tok, rows, cfg, opt); t_ours.append(time.perf_counter() - t)
     peak = _status('VmHWM:')
-    lean = replace(cfg, micro_batch=1)          # the memory-lean setting: one sequence per forward/backward
+    lean = replace(cfg, micro_batch=1)          # the memory-lean setting: one completion per forward/backward
     ours_step(model, tok, rows, lean, opt); gc.collect()
     reset_peak(); t_lean = []
     for _ in range(a.repeats):

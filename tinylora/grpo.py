@@ -180,13 +180,13 @@ def aggregate_loss(loss:torch.Tensor, # (n, C) masked per-token loss
     if how == 'dr_grpo': return loss.sum() / (n_seqs * (max_new_tokens or loss.shape[1]))
     raise ValueError(f"loss_agg must be 'token_mean', 'sequence_mean' or 'dr_grpo', not {how!r}")
 
-# %% ../nbs/07_grpo.ipynb #9e46c03a
+# %% ../nbs/07_grpo.ipynb #0c4a25b4
 @dataclass
 class GRPOConfig(RunConfig):
     "Every setting of a GRPO run: `RunConfig`'s and these."
     batch_prompts:int = 4  # prompts per step
     group_size:int = 4  # completions per prompt (G)
-    micro_batch:int = 2  # sequences per forward/backward pass (the backward's memory grows with it; 1 is leanest)
+    micro_batch:int = 2  # completions per forward/backward pass, with their prompt forwarded once (memory grows with it; 1 is leanest)
     max_prompt_tokens:int = 512  # prompt length limit (kept from the end)
     temperature:float = 1.0  # sampling temperature
     top_p:float = 1.0  # nucleus sampling
