@@ -59,6 +59,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
             'tinylora.grpo': { 'tinylora.grpo.GRPOConfig': ('grpo.html#grpoconfig', 'tinylora/grpo.py'),
                                'tinylora.grpo.GRPOConfig.__post_init__': ('grpo.html#grpoconfig.__post_init__', 'tinylora/grpo.py'),
                                'tinylora.grpo._NonFinite': ('grpo.html#_nonfinite', 'tinylora/grpo.py'),
+                               'tinylora.grpo._cache_keyword': ('grpo.html#_cache_keyword', 'tinylora/grpo.py'),
                                'tinylora.grpo._chunks': ('grpo.html#_chunks', 'tinylora/grpo.py'),
                                'tinylora.grpo._continuation_logprobs': ('grpo.html#_continuation_logprobs', 'tinylora/grpo.py'),
                                'tinylora.grpo._encode_prompts': ('grpo.html#_encode_prompts', 'tinylora/grpo.py'),

@@ -7,8 +7,8 @@ __all__ = ['GRPO_PRESETS', 'METRIC_PLOTS', 'group_advantages', 'completion_mask'
            'group_logprobs', 'grpo_token_loss', 'aggregate_loss', 'GRPOConfig', 'sample_next', 'sample_groups', 'grade',
            'resample_flat_groups', 'rollout', 'grpo_update', 'grpo_step', 'grpo_train', 'tinylora_grpo']
 
-# %% ../nbs/07_grpo.ipynb #1b678a1a
-import inspect, time
+# %% ../nbs/07_grpo.ipynb #b2c4f7fe
+import functools, inspect, time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,7 +46,13 @@ def completion_mask(n_tokens:list[int], # tokens of each completion (end token i
     "True on the tokens each completion really produced."
     return torch.arange(width)[None, :] < torch.tensor(n_tokens)[:, None]
 
-# %% ../nbs/07_grpo.ipynb #a92409c3
+# %% ../nbs/07_grpo.ipynb #f160ec38
+def _token_logprob(logits:torch.Tensor, targets:torch.Tensor, temperature:float)->torch.Tensor:
+    "log softmax(logits / T) at the targets, (n, C, V) → (n, C)."
+    logits = logits.float()
+    if temperature != 1.0: logits = logits / temperature
+    return -F.cross_entropy(logits.flatten(0, 1), targets.flatten(), reduction='none').view(targets.shape)
+
 def token_logprobs(model, # the policy (the adapter on, or off for the reference)
                    prompt_ids:torch.Tensor, # (n, P) left-padded prompts
                    prompt_mask:torch.Tensor, # (n, P)
@@ -60,22 +66,17 @@ def token_logprobs(model, # the policy (the adapter on, or off for the reference
     pos = (att.cumsum(1) - 1).clamp_min(0)
     C = comp_ids.shape[1]
     logits = model(input_ids=ids, attention_mask=att, position_ids=pos, logits_to_keep=C + 1).logits[:, :-1]
-    logits = logits.float() / temperature
-    lp = logits.gather(-1, comp_ids[..., None]).squeeze(-1) - logits.logsumexp(-1)
-    return lp * comp_mask
+    return _token_logprob(logits, comp_ids, temperature) * comp_mask
 
-# %% ../nbs/07_grpo.ipynb #7176ac14
+# %% ../nbs/07_grpo.ipynb #0cf31e73
 def _chunks(n, size): return [slice(i, min(i + size, n)) for i in range(0, n, size)]
+
+@functools.cache
+def _cache_keyword(cls)->str: return 'cache' if 'cache' in inspect.signature(cls.forward).parameters else 'past_key_values'
 
 def _with_cache(model, cache)->dict:
     "The keyword that hands `model` a KV cache: `cache` in recent transformers, `past_key_values` before."
-    return {('cache' if 'cache' in inspect.signature(model.forward).parameters else 'past_key_values'): cache}
-
-def _token_logprob(logits:torch.Tensor, targets:torch.Tensor, temperature:float)->torch.Tensor:
-    "log softmax(logits / T) at the targets, (n, C, V) → (n, C)."
-    logits = logits.float()
-    if temperature != 1.0: logits = logits / temperature
-    return -F.cross_entropy(logits.flatten(0, 1), targets.flatten(), reduction='none').view(targets.shape)
+    return {_cache_keyword(type(model)): cache}
 
 def prompt_cache(model, # the causal LM
                  prompt_ids:torch.Tensor, # (n, P) left-padded prompts
