@@ -16,7 +16,11 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                   'tinylora.adapter.TinyLoRALinear.merged': ('adapter.html#tinyloralinear.merged', 'tinylora/adapter.py'),
                                   'tinylora.adapter.TinyLoRALinear.unmerge': ('adapter.html#tinyloralinear.unmerge', 'tinylora/adapter.py'),
                                   'tinylora.adapter.TinyLoRALinear.v': ('adapter.html#tinyloralinear.v', 'tinylora/adapter.py'),
+                                  'tinylora.adapter._TinyLoRAFn': ('adapter.html#_tinylorafn', 'tinylora/adapter.py'),
+                                  'tinylora.adapter._TinyLoRAFn.backward': ('adapter.html#_tinylorafn.backward', 'tinylora/adapter.py'),
+                                  'tinylora.adapter._TinyLoRAFn.forward': ('adapter.html#_tinylorafn.forward', 'tinylora/adapter.py'),
                                   'tinylora.adapter._check_choice': ('adapter.html#_check_choice', 'tinylora/adapter.py'),
+                                  'tinylora.adapter._lanczos_same_shape': ('adapter.html#_lanczos_same_shape', 'tinylora/adapter.py'),
                                   'tinylora.adapter._topr_krylov': ('adapter.html#_topr_krylov', 'tinylora/adapter.py'),
                                   'tinylora.adapter.adapter_disabled': ('adapter.html#adapter_disabled', 'tinylora/adapter.py'),
                                   'tinylora.adapter.canonicalize_signs': ('adapter.html#canonicalize_signs', 'tinylora/adapter.py'),
@@ -24,6 +28,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                   'tinylora.adapter.projection_tensor': ('adapter.html#projection_tensor', 'tinylora/adapter.py'),
                                   'tinylora.adapter.sigma_split': ('adapter.html#sigma_split', 'tinylora/adapter.py'),
                                   'tinylora.adapter.svd_factors': ('adapter.html#svd_factors', 'tinylora/adapter.py'),
+                                  'tinylora.adapter.svd_factors_many': ('adapter.html#svd_factors_many', 'tinylora/adapter.py'),
                                   'tinylora.adapter.tinylora_layers': ('adapter.html#tinylora_layers', 'tinylora/adapter.py'),
                                   'tinylora.adapter.weight_checksum': ('adapter.html#weight_checksum', 'tinylora/adapter.py')},
             'tinylora.data': { 'tinylora.data.QARows': ('data.html#qarows', 'tinylora/data.py'),
@@ -231,6 +236,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                 'tinylora.tying.export_lora': ('tying.html#export_lora', 'tinylora/tying.py'),
                                 'tinylora.tying.export_peft_tinylora': ('tying.html#export_peft_tinylora', 'tinylora/tying.py'),
                                 'tinylora.tying.factor_checksum': ('tying.html#factor_checksum', 'tinylora/tying.py'),
+                                'tinylora.tying.factors_fit': ('tying.html#factors_fit', 'tinylora/tying.py'),
                                 'tinylora.tying.find_targets': ('tying.html#find_targets', 'tinylora/tying.py'),
                                 'tinylora.tying.import_peft_tinylora': ('tying.html#import_peft_tinylora', 'tinylora/tying.py'),
                                 'tinylora.tying.inject_tinylora': ('tying.html#inject_tinylora', 'tinylora/tying.py'),
@@ -245,4 +251,4 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                 'tinylora.tying.tinylora_inspect': ('tying.html#tinylora_inspect', 'tinylora/tying.py'),
                                 'tinylora.tying.trainable_vector': ('tying.html#trainable_vector', 'tinylora/tying.py'),
                                 'tinylora.tying.unmerge_tinylora': ('tying.html#unmerge_tinylora', 'tinylora/tying.py'),
-                                'tinylora.tying.weights_sha256': ('tying.html#weights_sha256', 'tinylora/tying.py')}}}
+                                'tinylora.tying.weights_key': ('tying.html#weights_key', 'tinylora/tying.py')}}}

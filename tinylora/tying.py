@@ -4,12 +4,12 @@
 
 # %% auto #0
 __all__ = ['DEFAULT_TARGETS', 'TIE_MODES', 'ADAPTER_WEIGHTS', 'ADAPTER_CONFIG', 'FORMAT', 'find_targets', 'BudgetPlan',
-           'plan_budget', 'tie_groups', 'TinyLoRAConfig', 'weights_sha256', 'cached_factors', 'inject_tinylora',
-           'trainable_vector', 'set_trainable_vector', 'merge_tinylora', 'unmerge_tinylora', 'base_fingerprint',
-           'factor_checksum', 'save_adapter', 'read_adapter', 'load_adapter', 'export_lora', 'peft_groups',
-           'export_peft_tinylora', 'import_peft_tinylora', 'tinylora_inspect']
+           'plan_budget', 'tie_groups', 'TinyLoRAConfig', 'weights_key', 'factors_fit', 'cached_factors',
+           'inject_tinylora', 'trainable_vector', 'set_trainable_vector', 'merge_tinylora', 'unmerge_tinylora',
+           'base_fingerprint', 'factor_checksum', 'save_adapter', 'read_adapter', 'load_adapter', 'export_lora',
+           'peft_groups', 'export_peft_tinylora', 'import_peft_tinylora', 'tinylora_inspect']
 
-# %% ../nbs/01_tying.ipynb #4fedab83
+# %% ../nbs/01_tying.ipynb #b7c1afcd
 import hashlib, json, math, os, warnings
 from dataclasses import dataclass, asdict
 from pathlib import Path
@@ -19,7 +19,7 @@ from torch import nn
 from fastcore.script import call_parse
 from safetensors.torch import save_file, load_file
 
-from .adapter import (TinyLoRALinear, tinylora_layers, init_vector, svd_factors, _check_choice, SIGMA_PLACEMENTS,
+from .adapter import (TinyLoRALinear, tinylora_layers, init_vector, svd_factors_many, _check_choice, SIGMA_PLACEMENTS,
                               P_SCALES, V_INITS, SVD_METHODS, weight_checksum)
 
 # %% ../nbs/01_tying.ipynb #b4f9dede
@@ -127,7 +127,7 @@ def tie_groups(names:list[str], # target module names, in model order
         off += share[t]
     return res
 
-# %% ../nbs/01_tying.ipynb #bad94ae0
+# %% ../nbs/01_tying.ipynb #534a518f
 @dataclass
 class TinyLoRAConfig:
     "Every option of a TinyLoRA adapter (the defaults are the paper-literal choices)."
@@ -139,7 +139,7 @@ class TinyLoRAConfig:
     sigma:str = 'paper'  # Σ placement: 'paper', 'peft' or 'authors'
     p_scale:str = 'rank'  # 'rank' (P ~ N(0,1/r)) or 'unit' (P ~ N(0,1), R/√u)
     alpha:float|None = None  # None: scale 1; else alpha/u
-    svd:str = 'exact'  # 'exact' or 'randomized'
+    svd:str = 'exact'  # 'exact' (Lanczos, top r), 'lapack' or 'randomized'
     v_init:str = 'zeros'  # 'zeros' or 'normal'
     v_init_std:float = 1e-3  # std for v_init='normal'
     proj_seed:int = 0  # seed of the projections P (and of a normal v init), independent of any training seed
@@ -153,14 +153,26 @@ class TinyLoRAConfig:
 
 def _module_seed(proj_seed:int, i:int)->int: return (proj_seed * 1_000_003 + i) % (2**63)
 
-def weights_sha256(found:list[tuple[str, nn.Linear]], # (name, layer) of each target module
-                  )->str:
-    "SHA-256 of the names, shapes and exact bytes of the target weights."
+def weights_key(found:list[tuple[str, nn.Linear]], # (name, layer) of each target module
+               )->str:
+    "SHA-256 of the names, shapes and dtypes of the target weights and the exact bytes of about 4096 values of each."
     h = hashlib.sha256()
     for name, lin in found:
         w = lin.weight.detach()
-        h.update(f'{name}{tuple(w.shape)}{w.dtype}'.encode()); h.update(w.contiguous().cpu().view(torch.uint8).numpy().data)
+        h.update(f'{name}{tuple(w.shape)}{w.dtype}'.encode())
+        h.update(w.reshape(-1)[::max(1, w.numel() // 4096)].contiguous().cpu().view(torch.uint8).numpy().data)
     return h.hexdigest()
+
+def factors_fit(W:torch.Tensor, # a weight (d_out, d_in)
+                U:torch.Tensor, s:torch.Tensor, V:torch.Tensor, # its claimed top-r triplets
+                tol:float=1e-4, # residual allowed, relative to the largest singular value
+               )->bool:
+    "Whether (U, s, V) are singular triplets of W: W V = U diag(s) and Wᵀ U = V diag(s), to `tol` · s₁."
+    Wf = W.detach().float()
+    U, s, V = (x.to(Wf.device) for x in (U, s, V))
+    if U.shape != (Wf.shape[0], len(s)) or V.shape != (Wf.shape[1], len(s)): return False
+    res = max((V.T @ Wf.T - s[:, None] * U.T).norm(dim=1).max(), (U.T @ Wf - s[:, None] * V.T).norm(dim=1).max())
+    return bool(res <= tol * s.max().clamp_min(torch.finfo(torch.float32).tiny))
 
 def cached_factors(found:list[tuple[str, nn.Linear]], # target modules
                    r:int, # rank
@@ -168,13 +180,16 @@ def cached_factors(found:list[tuple[str, nn.Linear]], # target modules
                   )->list[tuple]: # (U, s, V) per module
     "SVD factors of every target: computed once per set of weights, then read from `$TINYLORA_CACHE/factors/`."
     from tinylora.models import cache_dir
-    path = cache_dir()/'factors'/f'{weights_sha256(found)[:40]}-r{r}-{method}.safetensors'
+    path = cache_dir()/'factors'/f'{weights_key(found)[:40]}-r{r}-{method}.safetensors'
     if path.is_file():
         try:
             t = load_file(str(path))
-            return [(t[f'{n}.U'], t[f'{n}.s'], t[f'{n}.V']) for n, _ in found]
+            res = [(t[f'{n}.U'], t[f'{n}.s'], t[f'{n}.V']) for n, _ in found]
+            bad = [n for (n, lin), f in zip(found, res) if not factors_fit(lin.weight, *f)]
+            if not bad: return res
+            warnings.warn(f'factor cache {path} does not fit the weights of {bad[0]} ({len(bad)} modules); recomputing it')
         except Exception as e: warnings.warn(f'factor cache {path} is unreadable ({e}); recomputing it')
-    res = [svd_factors(lin.weight, r, method) for _, lin in found]
+    res = svd_factors_many([lin.weight for _, lin in found], r, method)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f'.{path.name}.{os.getpid()}.tmp')
     save_file({f'{n}.{k}': x.cpu().contiguous() for (n, _), f in zip(found, res) for k, x in zip('UsV', f)}, str(tmp))
@@ -202,7 +217,8 @@ def inject_tinylora(model:nn.Module, # the model to adapt (modified in place)
     dev = found[0][1].weight.device
     model.tinylora_vectors = nn.ParameterList([nn.Parameter(init_vector(plan.u, cfg.v_init, cfg.v_init_std,
                                                _module_seed(cfg.proj_seed, -1 - k)).to(dev)) for k in range(plan.n_groups)])
-    factors = cached_factors(found, cfg.r, cfg.svd) if factor_cache else [None] * len(found)
+    factors = (cached_factors(found, cfg.r, cfg.svd) if factor_cache else
+               svd_factors_many([lin.weight for _, lin in found], cfg.r, cfg.svd))    # all at once: batched by shape
     for i, ((name, lin), grp, f) in enumerate(zip(found, groups, factors)):
         parent_name, _, child = name.rpartition('.')
         if f is not None: f = tuple(x.to(lin.weight.device) for x in f)
