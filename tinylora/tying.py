@@ -127,7 +127,7 @@ def tie_groups(names:list[str], # target module names, in model order
         off += share[t]
     return res
 
-# %% ../nbs/01_tying.ipynb #534a518f
+# %% ../nbs/01_tying.ipynb #20bb7447
 @dataclass
 class TinyLoRAConfig:
     "Every option of a TinyLoRA adapter (the defaults are the paper-literal choices)."
@@ -164,7 +164,9 @@ def weights_key(found:list[tuple[str, nn.Linear]], # (name, layer) of each targe
     return h.hexdigest()
 
 def factors_fit(W:torch.Tensor, # a weight (d_out, d_in)
-                U:torch.Tensor, s:torch.Tensor, V:torch.Tensor, # its claimed top-r triplets
+                U:torch.Tensor, # claimed left singular vectors (d_out, r)
+                s:torch.Tensor, # claimed singular values (r,)
+                V:torch.Tensor, # claimed right singular vectors (d_in, r)
                 tol:float=1e-4, # residual allowed, relative to the largest singular value
                )->bool:
     "Whether (U, s, V) are singular triplets of W: W V = U diag(s) and Wᵀ U = V diag(s), to `tol` · s₁."
