@@ -13,7 +13,8 @@ Prints medians and ratios for:
      (factors read from the cache and checked), and the LAPACK and randomized SVD methods for reference; with each SVD
      method's largest deviation from an fp64 SVD over all 210 modules
   5. peak extra memory while injecting / the model's weights (target: well under 1, injection must not copy W)."""
-import argparse, copy, gc, os, statistics, tempfile, time
+import argparse, contextlib, copy, gc, os, statistics, tempfile, time
+from unittest import mock
 import torch
 from transformers.utils import logging
 from tinylora import load_model, inject_tinylora, set_trainable_vector, merge_tinylora, unmerge_tinylora, format_prompt
@@ -47,11 +48,11 @@ def peak_extra(f):
 def factor_errors(models, ref):
     "Largest deviation of each model's singular vectors (left and right) from an fp64 SVD, over all modules."
     from tinylora.adapter import canonicalize_signs
-    errs = [0.0] * len(models)
+    errs, layers = [0.0] * len(models), [dict(tinylora_layers(model)) for model in models]
     for name, W in ref.items():
         U, s, Vh = torch.linalg.svd(W.double(), full_matrices=False)
-        for k, model in enumerate(models):
-            m = dict(tinylora_layers(model))[name]
+        for k, ls in enumerate(layers):
+            m = ls[name]
             U0, V0 = canonicalize_signs(U[:, :m.r], Vh[:m.r].T)
             errs[k] = max(errs[k], ((m.B / m.s).double() - U0).abs().max().item(), ((m.A).double() - V0).abs().max().item())
     return errs
@@ -84,15 +85,10 @@ def main():
     rows.append(('fwd+bwd, adapter / frozen: with LM head + logsumexp', t_ad, t_frozen, None))
     def timed_inject(cache=True, fresh_cache=False, **kw):
         m = copy.deepcopy(base)
-        with tempfile.TemporaryDirectory() as d:
-            old = os.environ.get('TINYLORA_CACHE')
-            if fresh_cache: os.environ['TINYLORA_CACHE'] = d      # an empty cache: the first injection into this model
-            try:
-                t0 = time.perf_counter(); inject_tinylora(m, 13, factor_cache=cache, **kw); t = time.perf_counter() - t0
-            finally:
-                if fresh_cache:
-                    if old is None: del os.environ['TINYLORA_CACHE']
-                    else: os.environ['TINYLORA_CACHE'] = old
+        with contextlib.ExitStack() as stack:
+            if fresh_cache:   # an empty cache: the first injection into this model
+                stack.enter_context(mock.patch.dict(os.environ, {'TINYLORA_CACHE': stack.enter_context(tempfile.TemporaryDirectory())}))
+            t0 = time.perf_counter(); inject_tinylora(m, 13, factor_cache=cache, **kw); t = time.perf_counter() - t0
         del m; gc.collect(); return t
     t_inject_exact = statistics.median([t_inject_exact] + [timed_inject(cache=False) for _ in range(a.repeats - 1)])
     t_inject_first = statistics.median(timed_inject(fresh_cache=True) for _ in range(a.repeats))

@@ -231,6 +231,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                 'tinylora.tying._read_weight': ('tying.html#_read_weight', 'tinylora/tying.py'),
                                 'tinylora.tying._split': ('tying.html#_split', 'tinylora/tying.py'),
                                 'tinylora.tying._weight_of': ('tying.html#_weight_of', 'tinylora/tying.py'),
+                                'tinylora.tying._weight_sample': ('tying.html#_weight_sample', 'tinylora/tying.py'),
                                 'tinylora.tying.base_fingerprint': ('tying.html#base_fingerprint', 'tinylora/tying.py'),
                                 'tinylora.tying.cached_factors': ('tying.html#cached_factors', 'tinylora/tying.py'),
                                 'tinylora.tying.export_lora': ('tying.html#export_lora', 'tinylora/tying.py'),

@@ -42,7 +42,7 @@ def canonicalize_signs(U:torch.Tensor, # left singular vectors, (d_out, r)
     sign[sign == 0] = 1
     return U * sign, V * sign
 
-# %% ../nbs/00_adapter.ipynb #841e1417
+# %% ../nbs/00_adapter.ipynb #17ee727d
 def _topr_krylov(W:torch.Tensor, r:int, block:int=8, depth:int=24, seed:int=0):
     "Top-r singular triplets of W (fp32) by randomized block Krylov on the smaller Gram side."
     tall = W.shape[0] > W.shape[1]
@@ -122,8 +122,8 @@ def _lanczos_same_shape(Ws:list, r:int, tol:float, max_steps:int, seed:int, slot
             if pending: fill(s)
             else: live.remove(s)
         if live and len(live) < S:                                              # the last ones: drop the empty slots
-            keep = torch.tensor(live)
-            Wb, Q, al, be, j = Wb[keep.to(dev)], Q[keep.to(dev)], al[keep.to(dev)], be[keep.to(dev)], j[keep]
+            keep = torch.tensor(live); kd = keep.to(dev)
+            Wb, Q, al, be, j = Wb[kd], Q[kd], al[kd], be[kd], j[keep]
             ids, S = [ids[s] for s in live], len(live)
             live, ar = list(range(S)), torch.arange(S, device=dev)
     return out

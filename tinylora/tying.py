@@ -127,7 +127,7 @@ def tie_groups(names:list[str], # target module names, in model order
         off += share[t]
     return res
 
-# %% ../nbs/01_tying.ipynb #20bb7447
+# %% ../nbs/01_tying.ipynb #01065f7e
 @dataclass
 class TinyLoRAConfig:
     "Every option of a TinyLoRA adapter (the defaults are the paper-literal choices)."
@@ -153,6 +153,11 @@ class TinyLoRAConfig:
 
 def _module_seed(proj_seed:int, i:int)->int: return (proj_seed * 1_000_003 + i) % (2**63)
 
+def _weight_sample(w:torch.Tensor)->torch.Tensor:
+    "About 4096 values of a weight, evenly strided through its flattened storage (for cheap fingerprints)."
+    w = w.detach().reshape(-1)
+    return w[::max(1, w.numel() // 4096)]
+
 def weights_key(found:list[tuple[str, nn.Linear]], # (name, layer) of each target module
                )->str:
     "SHA-256 of the names, shapes and dtypes of the target weights and the exact bytes of about 4096 values of each."
@@ -160,7 +165,7 @@ def weights_key(found:list[tuple[str, nn.Linear]], # (name, layer) of each targe
     for name, lin in found:
         w = lin.weight.detach()
         h.update(f'{name}{tuple(w.shape)}{w.dtype}'.encode())
-        h.update(w.reshape(-1)[::max(1, w.numel() // 4096)].contiguous().cpu().view(torch.uint8).numpy().data)
+        h.update(_weight_sample(w).contiguous().cpu().view(torch.uint8).numpy().data)
     return h.hexdigest()
 
 def factors_fit(W:torch.Tensor, # a weight (d_out, d_in)
@@ -223,7 +228,7 @@ def inject_tinylora(model:nn.Module, # the model to adapt (modified in place)
                svd_factors_many([lin.weight for _, lin in found], cfg.r, cfg.svd))    # all at once: batched by shape
     for i, ((name, lin), grp, f) in enumerate(zip(found, groups, factors)):
         parent_name, _, child = name.rpartition('.')
-        if f is not None: f = tuple(x.to(lin.weight.device) for x in f)
+        f = tuple(x.to(lin.weight.device) for x in f)
         layer = TinyLoRALinear(lin, cfg.r, plan.u, model.tinylora_vectors, grp, _module_seed(cfg.proj_seed, i), cfg.sigma,
                                cfg.p_scale, cfg.alpha, cfg.svd, factors=f)
         setattr(model.get_submodule(parent_name), child, layer)
@@ -306,7 +311,7 @@ def unmerge_tinylora(model:nn.Module, # a causal LM with a TinyLoRA adapter
             raise RuntimeError(f"the model's weight files can no longer be read ({e}); layers from {n} on stay merged") from e
         m.unmerge(w)
 
-# %% ../nbs/01_tying.ipynb #3e0e70e8
+# %% ../nbs/01_tying.ipynb #57ce4b07
 ADAPTER_WEIGHTS, ADAPTER_CONFIG, FORMAT = 'adapter.safetensors', 'adapter_config.json', 'tinylora-adapter/1'
 
 def _weight_of(m:TinyLoRALinear)->torch.Tensor:
@@ -319,10 +324,8 @@ def base_fingerprint(model:nn.Module, # a causal LM with a TinyLoRA adapter
     "Names, shapes and a sampled-weight hash of the model's TinyLoRA target modules."
     h, shapes = hashlib.sha256(), []
     for name, m in tinylora_layers(model):
-        w = _weight_of(m).detach().reshape(-1)
-        step = max(1, w.numel() // 4096)
         h.update(name.encode()); h.update(str(tuple(m.base.weight.shape)).encode())
-        h.update(w[::step].to(torch.bfloat16).float().cpu().numpy().tobytes())
+        h.update(_weight_sample(_weight_of(m)).to(torch.bfloat16).float().cpu().numpy().tobytes())
         shapes.append(list(m.base.weight.shape))
     return dict(n_modules=len(shapes), weights_sha256=h.hexdigest(), shapes_sha256=hashlib.sha256(json.dumps(shapes).encode()).hexdigest())
 
