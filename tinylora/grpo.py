@@ -7,8 +7,8 @@ __all__ = ['GRPO_PRESETS', 'METRIC_PLOTS', 'group_advantages', 'completion_mask'
            'group_logprobs', 'grpo_token_loss', 'aggregate_loss', 'GRPOConfig', 'sample_next', 'sample_groups', 'grade',
            'resample_flat_groups', 'rollout', 'grpo_update', 'grpo_step', 'grpo_train', 'tinylora_grpo']
 
-# %% ../nbs/07_grpo.ipynb #b2c4f7fe
-import functools, inspect, time
+# %% ../nbs/07_grpo.ipynb #43f414bc
+import contextlib, functools, inspect, time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +22,7 @@ from .tying import merge_tinylora, unmerge_tinylora
 from .evaluation import cli_errors, _eos_ids
 from .data import format_prompt
 from .rewards import exact_match_reward, has_final_answer
-from .runs import train_loop, train_cli, RunConfig
+from .runs import train_loop, train_cli, RunConfig, mmap_allocations
 
 # %% ../nbs/07_grpo.ipynb #666400e5
 def group_advantages(rewards:torch.Tensor, # (n_prompts, G) rewards
@@ -68,7 +68,7 @@ def token_logprobs(model, # the policy (the adapter on, or off for the reference
     logits = model(input_ids=ids, attention_mask=att, position_ids=pos, logits_to_keep=C + 1).logits[:, :-1]
     return _token_logprob(logits, comp_ids, temperature) * comp_mask
 
-# %% ../nbs/07_grpo.ipynb #0cf31e73
+# %% ../nbs/07_grpo.ipynb #5ade5f5e
 def _chunks(n, size): return [slice(i, min(i + size, n)) for i in range(0, n, size)]
 
 @functools.cache
@@ -90,6 +90,41 @@ def prompt_cache(model, # the causal LM
                 use_cache=True, logits_to_keep=1)
     return [(layer.keys, layer.values) for layer in cache.layers], out.logits[:, -1], mask
 
+class _HeadLogprob(torch.autograd.Function):
+    "log softmax(h Wᵀ / T) at the targets for rows of hidden states, with d/dh = (W_t − pᵀW) / T computed in the forward."
+    @staticmethod
+    def forward(ctx, h, weight, targets, temperature):
+        need = ctx.needs_input_grad[0]
+        lp = torch.empty(len(h), dtype=torch.float32, device=h.device)
+        dh = torch.empty(h.shape, dtype=torch.float32, device=h.device) if need else None
+        for s in _chunks(len(h), max(16, min(256, 2**25 // (4 * len(weight))))):   # blocks of at most 32 MiB of logits
+            z = (h[s] @ weight.t()).float()
+            if temperature != 1.0: z.div_(temperature)
+            zt = z.gather(1, targets[s, None]).squeeze(1)
+            m = z.amax(1, keepdim=True)
+            tot = z.sub_(m).exp_().sum(1, keepdim=True)
+            lp[s] = zt - m.squeeze(1) - tot.log().squeeze(1)
+            if need:
+                d = weight.index_select(0, targets[s]).float().sub_((z.div_(tot).to(weight.dtype) @ weight).float())
+                dh[s] = d / temperature if temperature != 1.0 else d
+        if need: ctx.save_for_backward(dh)
+        ctx.dtype = h.dtype
+        return lp
+
+    @staticmethod
+    def backward(ctx, g):
+        dh, = ctx.saved_tensors
+        return (g[:, None] * dh).to(ctx.dtype), None, None, None
+
+_PLAIN_HEADS = ('llama', 'mistral', 'qwen2', 'qwen3', 'smollm3', 'phi3')
+
+def _plain_head(model):
+    "The decoder and the output weight when the logits are the plain product h Wᵀ; else None."
+    head = model.get_output_embeddings() if hasattr(model, 'get_output_embeddings') else None
+    if (getattr(model.config, 'model_type', None) not in _PLAIN_HEADS or type(head) is not torch.nn.Linear
+            or head.bias is not None or not hasattr(model, 'get_decoder')): return None
+    return model.get_decoder(), head.weight
+
 def _continuation_logprobs(model, kv, last, pmask, idx, comp_ids, comp_mask, temperature):
     "Log-probs of completions that continue the cached prompts `idx` (one prompt index per completion)."
     lp = _token_logprob(last[idx][:, None], comp_ids[:, :1], temperature)
@@ -98,9 +133,17 @@ def _continuation_logprobs(model, kv, last, pmask, idx, comp_ids, comp_mask, tem
         cache = DynamicCache(ddp_cache_data=[(k[idx], v[idx]) for k, v in kv], config=model.config)
         att = torch.cat([pm, comp_mask[:, :-1].long()], 1)
         pos = (att.cumsum(1) - 1)[:, pm.shape[1]:].clamp_min(0)
-        logits = model(input_ids=comp_ids[:, :-1], attention_mask=att, position_ids=pos, **_with_cache(model, cache),
-                       use_cache=True).logits
-        lp = torch.cat([lp, _token_logprob(logits, comp_ids[:, 1:], temperature)], 1)
+        args, plain = dict(input_ids=comp_ids[:, :-1], attention_mask=att, position_ids=pos, use_cache=True), _plain_head(model)
+        if plain is None or (plain[1].requires_grad and torch.is_grad_enabled()):   # (a trained head needs its own gradient)
+            logits = model(**args, **_with_cache(model, cache)).logits
+            rest = _token_logprob(logits, comp_ids[:, 1:], temperature)
+        else:
+            dec, weight = plain
+            h = dec(**args, **_with_cache(dec, cache)).last_hidden_state
+            tgt, keep = comp_ids[:, 1:], comp_mask[:, 1:].flatten().nonzero().squeeze(1)   # padding after the end: log-prob 0
+            lp_keep = _HeadLogprob.apply(h.flatten(0, 1)[keep], weight, tgt.flatten()[keep], temperature)
+            rest = torch.zeros(tgt.numel(), device=h.device).index_put((keep,), lp_keep).view(tgt.shape)
+        lp = torch.cat([lp, rest], 1)
     return lp * comp_mask
 
 def group_logprobs(model, # the policy (the adapter on, or off for the reference)
@@ -181,7 +224,7 @@ def aggregate_loss(loss:torch.Tensor, # (n, C) masked per-token loss
     if how == 'dr_grpo': return loss.sum() / (n_seqs * (max_new_tokens or loss.shape[1]))
     raise ValueError(f"loss_agg must be 'token_mean', 'sequence_mean' or 'dr_grpo', not {how!r}")
 
-# %% ../nbs/07_grpo.ipynb #0c4a25b4
+# %% ../nbs/07_grpo.ipynb #47278837
 @dataclass
 class GRPOConfig(RunConfig):
     "Every setting of a GRPO run: `RunConfig`'s and these."
@@ -204,6 +247,7 @@ class GRPOConfig(RunConfig):
     loss_agg:str = 'token_mean'  # 'token_mean', 'sequence_mean' or 'dr_grpo'
     mask_truncated:bool = False  # give no loss to completions that hit max_new_tokens
     merge_rollouts:bool = True  # generate with merged weights (then unmerge exactly)
+    mmap_activations:bool = True  # the update's activations get pages of their own, given back when freed (`mmap_allocations`)
 
     def __post_init__(self):
         super().__post_init__()
@@ -225,7 +269,7 @@ GRPO_PRESETS = {
                         checkpoint_every_steps=20),
 }
 
-# %% ../nbs/07_grpo.ipynb #4a8b81f7
+# %% ../nbs/07_grpo.ipynb #e331a448
 def sample_next(logits:torch.Tensor, # (n, V) next-token logits
                 temperature:float=1.0, # sampling temperature (> 0)
                 top_p:float=1.0, # nucleus: keep the most likely tokens up to this much probability mass
@@ -265,18 +309,20 @@ def sample_groups(model, # the causal LM (merge the adapter first for speed)
     logits, P = last.repeat_interleave(G, 0), pm.shape[1]
     done = torch.zeros(n * G, dtype=torch.bool, device=prompt_ids.device)
     n_tok = torch.full((n * G,), max_new_tokens, device=prompt_ids.device)
-    toks = []
+    toks, plain = [], _plain_head(model)
+    net = model if plain is None else plain[0]      # with a plain head: the decoder, then W hᵀ (a third faster on CPU)
     for t in range(max_new_tokens):
         nxt = torch.where(done, pad_id, sample_next(logits, temperature, top_p))
         toks.append(nxt)
         ended = ~done & torch.isin(nxt, eos)
         n_tok[ended], done = t + 1, done | ended
         if bool(done.all()) or t == max_new_tokens - 1: break
-        logits = model(input_ids=nxt[:, None], attention_mask=att[:, :P + t + 1], position_ids=pos + t,
-                       **_with_cache(model, cache), use_cache=True).logits[:, -1]
+        out = net(input_ids=nxt[:, None], attention_mask=att[:, :P + t + 1], position_ids=pos + t, **_with_cache(net, cache),
+                  use_cache=True)
+        logits = out.logits[:, -1] if plain is None else (plain[1] @ out.last_hidden_state[:, -1].t()).t()
     return torch.stack(toks, 1), n_tok
 
-# %% ../nbs/07_grpo.ipynb #34a32abd
+# %% ../nbs/07_grpo.ipynb #361112d3
 def _pad_right(seqs:list[torch.Tensor], pad:int)->torch.Tensor:
     width = max(1, max(len(s) for s in seqs))
     out = torch.full((len(seqs), width), pad, dtype=torch.long)
@@ -361,6 +407,10 @@ def grpo_update(model, # a causal LM with a TinyLoRA adapter
                 scheduler=None, # the LR schedule (warmup)
                )->dict:
     "The GRPO update on one rollout batch: old/ref log-probs, then `num_iterations` clipped-objective steps."
+    with mmap_allocations() if cfg.mmap_activations else contextlib.nullcontext():
+        return _grpo_update(model, optimizer, b, cfg, scheduler)
+
+def _grpo_update(model, optimizer, b, cfg, scheduler):
     P, G = len(b['reward']) // cfg.group_size, cfg.group_size
     adv, zero = group_advantages(b['reward'].view(P, G), cfg.scale_rewards)
     adv = adv.reshape(-1)

@@ -7,10 +7,12 @@ __all__ = ['EVAL_COLS', 'EVAL_SETTINGS', 'COMPARE_COLS', 'PAPER_GSM8K', 'save_ch
            'latest_checkpoint', 'load_checkpoint', 'rng_state', 'set_rng_state', 'optimizer_tensors',
            'load_optimizer_tensors', 'MetricsLog', 'prepare_run_dir', 'resolve_preset', 'make_config', 'plot_curves',
            'RunConfig', 'data_order', 'evaluate_adapter', 'eval_settings', 'baseline_eval', 'release_memory',
-           'versions', 'train_loop', 'run_rows', 'train_cli', 'compare_runs', 'headline_table', 'tinylora_compare']
+           'mmap_allocations', 'versions', 'train_loop', 'run_rows', 'train_cli', 'compare_runs', 'headline_table',
+           'tinylora_compare']
 
-# %% ../nbs/06_runs.ipynb #3fcde719
+# %% ../nbs/06_runs.ipynb #964cbf56
 import json, math, os, random, shutil, uuid, warnings
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
@@ -269,7 +271,7 @@ class RunConfig:
         if self.max_new_tokens < 1: raise ValueError(f"max_new_tokens must be at least 1, not {self.max_new_tokens}")
         if self.checkpoint_every_steps < 1: raise ValueError(f"checkpoint_every_steps must be at least 1, not {self.checkpoint_every_steps}")
 
-# %% ../nbs/06_runs.ipynb #8b5f5b51
+# %% ../nbs/06_runs.ipynb #a58d13fd
 from tqdm.auto import tqdm
 from .evaluation import evaluate, write_csv, format_table
 from .tying import inject_tinylora, merge_tinylora, unmerge_tinylora, trainable_vector, save_adapter
@@ -333,15 +335,32 @@ def baseline_eval(model, # a causal LM with a TinyLoRA adapter
         atomic_write_text(f, json.dumps(dict(settings=eval_settings(cfg), eval=res), indent=1))
     return res
 
-def release_memory():
-    "Give freed heap memory back to the operating system (glibc's `malloc_trim`; nothing elsewhere)."
+def _libc():
+    "glibc, or False where there is none (its allocator knobs are then left alone)."
     global _LIBC
     if _LIBC is None:
         import ctypes, ctypes.util
-        try: _LIBC = ctypes.CDLL(ctypes.util.find_library('c') or 'libc.so.6'); _LIBC.malloc_trim
+        try: _LIBC = ctypes.CDLL(ctypes.util.find_library('c') or 'libc.so.6'); _LIBC.malloc_trim; _LIBC.mallopt
         except (OSError, AttributeError): _LIBC = False
-    if _LIBC: _LIBC.malloc_trim(0)
+    return _LIBC
 _LIBC = None
+
+def release_memory():
+    "Give freed heap memory back to the operating system (glibc's `malloc_trim`; nothing elsewhere)."
+    if _libc(): _libc().malloc_trim(0)
+
+_M_MMAP_THRESHOLD = -3
+
+@contextmanager
+def mmap_allocations(threshold:int=128 * 1024, # bytes: allocations at least this big get pages of their own
+                     after:int=32 * 2**20, # the threshold set on leaving (glibc's adaptive one rises to this)
+                    ):
+    "Within: glibc serves large allocations from pages of their own (mmap), which go back to the OS when freed."
+    lib = _libc()
+    if not lib or 'MALLOC_MMAP_THRESHOLD_' in os.environ: yield; return   # another allocator, or the user's own choice
+    lib.mallopt(_M_MMAP_THRESHOLD, threshold)
+    try: yield
+    finally: lib.mallopt(_M_MMAP_THRESHOLD, after)
 
 def versions()->dict:
     "Library versions, for run_meta.json."
@@ -424,7 +443,7 @@ def train_loop(kind:str, # 'grpo' or 'sft'
         plot_curves(metrics, list(plots), run/'curves.png', f'{kind.upper()}, budget {cfg.budget}, lr {cfg.lr:g}, seed {cfg.seed}')
     return dict(steps=step, evals=evals, v=trainable_vector(model).tolist(), metrics=metrics, skipped_steps=skipped)
 
-# %% ../nbs/06_runs.ipynb #322624a4
+# %% ../nbs/06_runs.ipynb #0db0dd53
 _RUN_FLAGS = ('root_dir', 'run_id', 'preset', 'resume', 'quiet')
 
 def run_rows(cfg, # a run's settings (`GRPOConfig`, `SFTConfig`)
@@ -460,7 +479,7 @@ def train_cli(kind:str, # 'grpo' or 'sft'
     print(format_table(res['evals'], EVAL_COLS))
     return res
 
-# %% ../nbs/06_runs.ipynb #b79dd7a3
+# %% ../nbs/06_runs.ipynb #886ece8b
 from typing import Annotated
 from fastcore.script import call_parse
 
