@@ -68,7 +68,7 @@ def token_logprobs(model, # the policy (the adapter on, or off for the reference
     logits = model(input_ids=ids, attention_mask=att, position_ids=pos, logits_to_keep=C + 1).logits[:, :-1]
     return _token_logprob(logits, comp_ids, temperature) * comp_mask
 
-# %% ../nbs/07_grpo.ipynb #5ade5f5e
+# %% ../nbs/07_grpo.ipynb #63fb559c
 def _chunks(n, size): return [slice(i, min(i + size, n)) for i in range(0, n, size)]
 
 @functools.cache
@@ -133,7 +133,8 @@ def _continuation_logprobs(model, kv, last, pmask, idx, comp_ids, comp_mask, tem
         cache = DynamicCache(ddp_cache_data=[(k[idx], v[idx]) for k, v in kv], config=model.config)
         att = torch.cat([pm, comp_mask[:, :-1].long()], 1)
         pos = (att.cumsum(1) - 1)[:, pm.shape[1]:].clamp_min(0)
-        args, plain = dict(input_ids=comp_ids[:, :-1], attention_mask=att, position_ids=pos, use_cache=True), _plain_head(model)
+        args = dict(input_ids=comp_ids[:, :-1], attention_mask=att, position_ids=pos, use_cache=True)
+        plain = _plain_head(model)
         if plain is None or (plain[1].requires_grad and torch.is_grad_enabled()):   # (a trained head needs its own gradient)
             logits = model(**args, **_with_cache(model, cache)).logits
             rest = _token_logprob(logits, comp_ids[:, 1:], temperature)
@@ -269,7 +270,7 @@ GRPO_PRESETS = {
                         checkpoint_every_steps=20),
 }
 
-# %% ../nbs/07_grpo.ipynb #e331a448
+# %% ../nbs/07_grpo.ipynb #599b70a1
 def sample_next(logits:torch.Tensor, # (n, V) next-token logits
                 temperature:float=1.0, # sampling temperature (> 0)
                 top_p:float=1.0, # nucleus: keep the most likely tokens up to this much probability mass
@@ -310,7 +311,7 @@ def sample_groups(model, # the causal LM (merge the adapter first for speed)
     done = torch.zeros(n * G, dtype=torch.bool, device=prompt_ids.device)
     n_tok = torch.full((n * G,), max_new_tokens, device=prompt_ids.device)
     toks, plain = [], _plain_head(model)
-    net = model if plain is None else plain[0]      # with a plain head: the decoder, then W hᵀ (a third faster on CPU)
+    net = model if plain is None else plain[0]      # with a plain head: the decoder, then W hᵀ
     for t in range(max_new_tokens):
         nxt = torch.where(done, pad_id, sample_next(logits, temperature, top_p))
         toks.append(nxt)

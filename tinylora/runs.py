@@ -10,8 +10,8 @@ __all__ = ['EVAL_COLS', 'EVAL_SETTINGS', 'COMPARE_COLS', 'PAPER_GSM8K', 'save_ch
            'mmap_allocations', 'versions', 'train_loop', 'run_rows', 'train_cli', 'compare_runs', 'headline_table',
            'tinylora_compare']
 
-# %% ../nbs/06_runs.ipynb #964cbf56
-import json, math, os, random, shutil, uuid, warnings
+# %% ../nbs/06_runs.ipynb #afaab7b7
+import functools, json, math, os, random, shutil, uuid, warnings
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -271,7 +271,7 @@ class RunConfig:
         if self.max_new_tokens < 1: raise ValueError(f"max_new_tokens must be at least 1, not {self.max_new_tokens}")
         if self.checkpoint_every_steps < 1: raise ValueError(f"checkpoint_every_steps must be at least 1, not {self.checkpoint_every_steps}")
 
-# %% ../nbs/06_runs.ipynb #a58d13fd
+# %% ../nbs/06_runs.ipynb #9e544f82
 from tqdm.auto import tqdm
 from .evaluation import evaluate, write_csv, format_table
 from .tying import inject_tinylora, merge_tinylora, unmerge_tinylora, trainable_vector, save_adapter
@@ -335,15 +335,13 @@ def baseline_eval(model, # a causal LM with a TinyLoRA adapter
         atomic_write_text(f, json.dumps(dict(settings=eval_settings(cfg), eval=res), indent=1))
     return res
 
+@functools.cache
 def _libc():
-    "glibc, or False where there is none (its allocator knobs are then left alone)."
-    global _LIBC
-    if _LIBC is None:
-        import ctypes, ctypes.util
-        try: _LIBC = ctypes.CDLL(ctypes.util.find_library('c') or 'libc.so.6'); _LIBC.malloc_trim; _LIBC.mallopt
-        except (OSError, AttributeError): _LIBC = False
-    return _LIBC
-_LIBC = None
+    "glibc, or None where there is none (its allocator knobs are then left alone)."
+    import ctypes, ctypes.util
+    try: lib = ctypes.CDLL(ctypes.util.find_library('c') or 'libc.so.6'); lib.malloc_trim; lib.mallopt
+    except (OSError, AttributeError): return None
+    return lib
 
 def release_memory():
     "Give freed heap memory back to the operating system (glibc's `malloc_trim`; nothing elsewhere)."
