@@ -1,15 +1,19 @@
 """One GRPO step on SmolLM2-135M-Instruct (CPU), three ways, measured side by side in one run.
 
 Run: python benchmarks/grpo_step.py [--repeats N] [--skip-trl]
-Same 4 prompts x 4 samples, the same 64-token budget, a budget-13 adapter everywhere:
+Same 4 prompts x 4 samples, the same 64-token budget, a budget-13 adapter everywhere. This machine's speed drifts, so
+the steps are timed in rounds (each of ours and the one-at-a-time step once per round), and our step also runs right
+after each of TRL's steps, which is the time TRL is compared with. Peak memory is measured before, one setting after
+another, the default first:
   ours       batched rollouts (merged weights, one prefill per prompt for its G samples) + batched update with each
              prompt forwarded once for its G completions (tinylora.grpo)
   one-by-one what the research pack does: generate one sample at a time, re-score each alone, summed log-prob loss
   TRL        trl.GRPOTrainer with PEFT's TinyLoraConfig (the second step, after its set-up and first step)
 Targets: ours >= 5x faster than one-by-one and >= 2x faster than TRL; peak RSS of our step <= 1.3x the model's
 inference footprint (RSS after loading and one batched generation), at the default micro-batch (2 completions per
-forward/backward) and at micro_batch=1. Also printed: the peak against the peak RSS of that inference (both peaks), and
-the default micro-batch without `mmap_activations`."""
+forward/backward). Also printed: the peak against the peak RSS of that inference (both peaks), and the time and peak of
+micro_batch=1 and 4, of the default without `mmap_activations`, and of the default with torch's own products and full
+activations (`onednn_gemms=False, lean_activations=False`)."""
 import argparse, copy, gc, statistics, time
 from dataclasses import replace
 import torch
@@ -55,16 +59,19 @@ def one_by_one_step(model, tok, rows, opt):
             (-(a * lp) / (len(rows) * G)).backward()
     opt.step()
 
-def trl_step_time(base, tok, rows, repeats):
+def trl_step_times(base, tok, rows, repeats, ours):
+    "TRL's step times, and `ours()` timed right after each of TRL's steps (pairs, so the machine's drift hits both alike)."
     from datasets import Dataset
     from peft import TinyLoraConfig
     from trl import GRPOConfig as TRLConfig, GRPOTrainer
     from transformers import TrainerCallback
     from tinylora.rewards import trl_exact_match
-    times = []
+    times, mine = [], []
     class Timer(TrainerCallback):
         def on_step_begin(self, *a, **k): self.t = time.perf_counter()
-        def on_step_end(self, *a, **k): times.append(time.perf_counter() - self.t)
+        def on_step_end(self, *a, **k):
+            times.append(time.perf_counter() - self.t)
+            t = time.perf_counter(); ours(); mine.append(time.perf_counter() - t)
     ds = Dataset.from_list([dict(prompt=[{'role': 'user', 'content': r['question'] + ' ' + 'Let\'s think step by step and output the final answer after "####".'}],
                                  gold=r['gold']) for r in rows] * (repeats + 1))
     args = TRLConfig(output_dir='/tmp/trl-bench', use_cpu=True, bf16=False, per_device_train_batch_size=P * G, num_generations=G,
@@ -75,7 +82,7 @@ def trl_step_time(base, tok, rows, repeats):
     tr = GRPOTrainer(model=base, reward_funcs=trl_exact_match, args=args, train_dataset=ds,
                      processing_class=tok, peft_config=peft_cfg, callbacks=[Timer()])
     tr.train()
-    return statistics.median(times[1:])
+    return times[1:], mine[1:]
 
 def main():
     ap = argparse.ArgumentParser(); ap.add_argument('--repeats', type=int, default=3); ap.add_argument('--skip-trl', action='store_true')
@@ -89,41 +96,37 @@ def main():
     model = base; inject_tinylora(model, 13); set_trainable_vector(model, torch.full((13,), 0.01))   # in place: one copy
     opt = torch.optim.AdamW(list(model.tinylora_vectors), lr=1e-3)
     torch.manual_seed(0)
+    settings = {'default': cfg, 'micro_batch=1': replace(cfg, micro_batch=1), 'micro_batch=4': replace(cfg, micro_batch=4),
+                'without mmap_activations': replace(cfg, mmap_activations=False),
+                'torch products, full activations': replace(cfg, onednn_gemms=False, lean_activations=False)}
     ours_step(model, tok, rows, cfg, opt)   # warm-up
-    reset_peak(); rss0 = _status('VmRSS:')
-    t_ours = []
+    # Memory first, one setting after another, the default first: two steps each with the peak counter reset before
+    # them (the other steps' heap would otherwise be counted: the one-at-a-time step's full logits, for one).
+    peaks = {}
+    for name, c in settings.items():
+        ours_step(model, tok, rows, c, opt); gc.collect(); reset_peak()
+        ours_step(model, tok, rows, c, opt); peaks[name] = _status('VmHWM:')
+    # Time: every setting and the one-at-a-time step once per round, so the machine's drift hits all of them alike.
+    times = {k: [] for k in [*settings, 'one-by-one']}
     for _ in range(a.repeats):
-        t = time.perf_counter(); ours_step(model, tok, rows, cfg, opt); t_ours.append(time.perf_counter() - t)
-    peak = _status('VmHWM:')
-    lean = replace(cfg, micro_batch=1)          # the memory-lean setting: one completion per forward/backward
-    ours_step(model, tok, rows, lean, opt); gc.collect()
-    reset_peak(); t_lean = []
-    for _ in range(a.repeats):
-        t = time.perf_counter(); ours_step(model, tok, rows, lean, opt); t_lean.append(time.perf_counter() - t)
-    peak_lean, t_lean = _status('VmHWM:'), statistics.median(t_lean)
-    heap = replace(cfg, mmap_activations=False)   # activations carved from the heap (glibc's adaptive threshold)
-    ours_step(model, tok, rows, heap, opt); gc.collect()
-    reset_peak(); t_heap = []
-    for _ in range(a.repeats):
-        t = time.perf_counter(); ours_step(model, tok, rows, heap, opt); t_heap.append(time.perf_counter() - t)
-    peak_heap, t_heap = _status('VmHWM:'), statistics.median(t_heap)
-    t_obo = []
-    for _ in range(a.repeats):
-        t = time.perf_counter(); one_by_one_step(model, tok, rows, opt); t_obo.append(time.perf_counter() - t)
-    t_ours, t_obo = statistics.median(t_ours), statistics.median(t_obo)
-    del model, base; gc.collect()
-    t_trl = None if a.skip_trl else trl_step_time(load_model(device='cpu')[0], tok, rows, a.repeats)
+        for name, c in settings.items():
+            t = time.perf_counter(); ours_step(model, tok, rows, c, opt); times[name].append(time.perf_counter() - t)
+        t = time.perf_counter(); one_by_one_step(model, tok, rows, opt); times['one-by-one'].append(time.perf_counter() - t)
+    med = {k: statistics.median(v) for k, v in times.items()}
+    t_trl = t_paired = None
+    if not a.skip_trl:
+        trl, mine = trl_step_times(load_model(device='cpu')[0], tok, rows, a.repeats, lambda: ours_step(model, tok, rows, cfg, opt))
+        t_trl, t_paired = statistics.median(trl), statistics.median(mine)
+    t_ours, t_obo, peak = med['default'], med['one-by-one'], peaks['default']
     print(f'SmolLM2-135M-Instruct, CPU fp32, {torch.get_num_threads()} threads; {P} prompts x {G} samples, {T} new tokens; medians of {a.repeats}')
-    print(f"{'method':44} {'s/step':>8} {'ours faster by':>15} {'target':>8}")
-    print(f"{'ours (batched, merged rollouts)':44} {t_ours:8.2f}")
-    print(f"{'one sample at a time (research pack)':44} {t_obo:8.2f} {t_obo / t_ours:14.1f}x {'>= 5x':>8} {'met' if t_obo / t_ours >= 5 else 'NOT met'}")
-    if t_trl: print(f"{'TRL GRPOTrainer + PEFT TinyLoraConfig':44} {t_trl:8.2f} {t_trl / t_ours:14.1f}x {'>= 2x':>8} {'met' if t_trl / t_ours >= 2 else 'NOT met'}")
+    print(f"{'method':44} {'s/step':>8} {'ours s/step':>12} {'ours faster by':>15} {'target':>8}")
+    print(f"{'one sample at a time (research pack)':44} {t_obo:8.2f} {t_ours:12.2f} {t_obo / t_ours:14.1f}x {'>= 5x':>8} {'met' if t_obo / t_ours >= 5 else 'NOT met'}")
+    if t_trl: print(f"{'TRL GRPOTrainer + PEFT TinyLoraConfig':44} {t_trl:8.2f} {t_paired:12.2f} {t_trl / t_paired:14.1f}x {'>= 2x':>8} {'met' if t_trl / t_paired >= 2 else 'NOT met'}")
     print(f'peak RSS during our steps: {peak / 2**20:.0f} MiB = {peak / inference_rss:.2f}x the inference footprint '
           f'({inference_rss / 2**20:.0f} MiB; target <= 1.3x) {"met" if peak / inference_rss <= 1.3 else "NOT met"}')
     print(f'  against the peak RSS of that inference ({inference_peak / 2**20:.0f} MiB): {peak / inference_peak:.2f}x')
-    print(f'  with micro_batch=1: {peak_lean / 2**20:.0f} MiB = {peak_lean / inference_rss:.2f}x '
-          f'{"met" if peak_lean / inference_rss <= 1.3 else "NOT met"}, at {t_lean:.2f} s/step ({t_lean / t_ours:.2f}x the default\'s time)')
-    print(f'  without mmap_activations: {peak_heap / 2**20:.0f} MiB = {peak_heap / inference_rss:.2f}x, '
-          f'at {t_heap:.2f} s/step ({t_heap / t_ours:.2f}x the default\'s time)')
+    for name in list(settings)[1:]:
+        print(f'  {name}: {peaks[name] / 2**20:.0f} MiB = {peaks[name] / inference_rss:.2f}x, at {med[name]:.2f} s/step '
+              f'({med[name] / t_ours:.2f}x the default\'s time)')
 
 if __name__ == '__main__': main()

@@ -4,11 +4,11 @@
 
 # %% auto #0
 __all__ = ['SIGMA_PLACEMENTS', 'P_SCALES', 'V_INITS', 'SVD_METHODS', 'sigma_split', 'canonicalize_signs', 'svd_factors_many',
-           'svd_factors', 'projection_tensor', 'TinyLoRALinear', 'weight_checksum', 'init_vector', 'tinylora_layers',
-           'adapter_disabled']
+           'svd_factors', 'projection_tensor', 'onednn_gemms', 'linear', 'TinyLoRALinear', 'weight_checksum',
+           'init_vector', 'tinylora_layers', 'adapter_disabled']
 
-# %% ../nbs/00_adapter.ipynb #0ee5c2ce
-import math
+# %% ../nbs/00_adapter.ipynb #22dc44cc
+import contextvars, functools, math
 from contextlib import contextmanager
 
 import torch
@@ -181,14 +181,47 @@ def projection_tensor(u:int, # number of projections (trainable numbers per vect
     P = torch.randn(u, r, r, generator=g, dtype=torch.float32)
     return P / math.sqrt(r) if p_scale == 'rank' else P
 
-# %% ../nbs/00_adapter.ipynb #58940af1
+# %% ../nbs/00_adapter.ipynb #be062f39
+_ONEDNN = contextvars.ContextVar('tinylora_onednn', default=False)
+
+@functools.cache
+def _onednn_ok()->bool:
+    "Whether torch's oneDNN fp32 linear operation exists and agrees with torch's own product, weight as given or transposed."
+    try:
+        op = torch.ops.mkldnn._linear_pointwise
+        g = torch.Generator().manual_seed(0)
+        x, W = torch.randn(5, 12, generator=g), torch.randn(7, 12, generator=g)
+        return (torch.backends.mkldnn.is_available() and torch.allclose(op(x, W, None, 'none', [], ''), x @ W.T, atol=1e-5)
+                and torch.allclose(op(x[:, :7], W.T, None, 'none', [], ''), x[:, :7] @ W, atol=1e-5))
+    except (AttributeError, RuntimeError, TypeError): return False
+
+@contextmanager
+def onednn_gemms(enabled:bool=True, # False: torch's own products inside (to compare)
+                ):
+    "Inside: fp32 CPU products of frozen weights (the adapted layers, `linear`) go to oneDNN, when torch has it."
+    token = _ONEDNN.set(enabled and _onednn_ok())
+    try: yield _ONEDNN.get()
+    finally: _ONEDNN.reset(token)
+
+def linear(x:torch.Tensor, # (..., d_in)
+           W:torch.Tensor, # (d_out, d_in); a transposed view is fine
+           b:torch.Tensor|None=None, # (d_out,)
+          )->torch.Tensor: # (..., d_out)
+    "x Wᵀ + b, by oneDNN inside `onednn_gemms` for fp32 CPU tensors that need no gradient, else `F.linear`."
+    if (not _ONEDNN.get() or x.device.type != 'cpu' or x.dtype != torch.float32 or W.dtype != torch.float32
+            or (torch.is_grad_enabled() and (x.requires_grad or W.requires_grad or (b is not None and b.requires_grad)))):
+        return F.linear(x, W, b)
+    y = torch.ops.mkldnn._linear_pointwise(x.reshape(-1, x.shape[-1]), W, b, 'none', [], '')
+    return y.reshape(*x.shape[:-1], W.shape[0])
+
+# %% ../nbs/00_adapter.ipynb #bca50be2
 class _TinyLoRAFn(torch.autograd.Function):
     "y = x Wᵀ + b + ((x A) Rsᵀ) Bᵀ for a frozen W, with the update added in place (forward and input gradient)."
     @staticmethod
     def forward(ctx, x, W, bias, At, Bt, Rs):
         x2 = x.reshape(-1, x.shape[-1])
         h = x2 @ At.T                                                      # (N, r)
-        y = F.linear(x2, W, bias)
+        y = linear(x2, W, bias)
         y.addmm_(h @ Rs.T, Bt)                                             # + g Bᵀ, in place
         ctx.save_for_backward(W, At, Bt, Rs, h)
         ctx.in_shape = x.shape
@@ -201,13 +234,13 @@ class _TinyLoRAFn(torch.autograd.Function):
         dg = dy2 @ Bt.T                                                    # (N, r)
         dx = None
         if ctx.needs_input_grad[0]:
-            dx = dy2 @ W
+            dx = linear(dy2, W.T)
             dx.addmm_(dg @ Rs, At)                                         # + dg Rs Aᵀ, in place
             dx = dx.reshape(ctx.in_shape)
         dRs = dg.T @ h if ctx.needs_input_grad[5] else None                # g = h Rsᵀ  ⇒  ∂L/∂Rs = dgᵀ h
         return dx, None, None, None, None, dRs
 
-# %% ../nbs/00_adapter.ipynb #d6391513
+# %% ../nbs/00_adapter.ipynb #4590939d
 class TinyLoRALinear(nn.Module):
     "A frozen `nn.Linear` plus the TinyLoRA update `scale · U diag(s_out) (Σᵢ vᵢ Pᵢ) diag(s_in) Vᵀ`."
     def __init__(self,
@@ -265,7 +298,7 @@ class TinyLoRALinear(nn.Module):
         return self.scale * (self.B @ self.R() @ self.A.T)
 
     def forward(self, x:torch.Tensor)->torch.Tensor:
-        if not self.enabled or self.merged: return self.base(x)
+        if not self.enabled or self.merged: return linear(x, self.base.weight, self.base.bias) if _ONEDNN.get() else self.base(x)
         W = self.base.weight
         b = self.base.bias
         if (self.point_v is None and x.dtype == W.dtype == self.At.dtype and not W.requires_grad
@@ -333,7 +366,7 @@ def init_vector(u:int, # numbers in the vector
     if how == 'zeros': return torch.zeros(u)
     return std * torch.randn(u, generator=torch.Generator(device='cpu').manual_seed(int(seed)))
 
-# %% ../nbs/00_adapter.ipynb #8c6aa508
+# %% ../nbs/00_adapter.ipynb #01f404d1
 def tinylora_layers(model:nn.Module, # any model
                    )->list[tuple[str, TinyLoRALinear]]:
     "The TinyLoRA layers of a model, in model order."

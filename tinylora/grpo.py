@@ -4,20 +4,22 @@
 
 # %% auto #0
 __all__ = ['GRPO_PRESETS', 'METRIC_PLOTS', 'group_advantages', 'completion_mask', 'token_logprobs', 'prompt_cache',
-           'group_logprobs', 'grpo_token_loss', 'aggregate_loss', 'GRPOConfig', 'sample_next', 'sample_groups', 'grade',
-           'resample_flat_groups', 'rollout', 'grpo_update', 'grpo_step', 'grpo_train', 'tinylora_grpo']
+           'group_logprobs', 'lean_activations', 'grpo_token_loss', 'aggregate_loss', 'GRPOConfig', 'sample_next',
+           'sample_groups', 'grade', 'resample_flat_groups', 'rollout', 'grpo_update', 'grpo_step', 'grpo_train',
+           'tinylora_grpo']
 
-# %% ../nbs/07_grpo.ipynb #43f414bc
-import contextlib, functools, inspect, time
+# %% ../nbs/07_grpo.ipynb #791b270c
+import contextlib, functools, inspect, os, time, types
 from dataclasses import dataclass
 from pathlib import Path
+from unittest import mock
 
 import torch
 import torch.nn.functional as F
 from fastcore.script import call_parse, bool_arg
 from transformers import DynamicCache
 
-from .adapter import adapter_disabled
+from .adapter import adapter_disabled, linear, onednn_gemms, _ONEDNN
 from .tying import merge_tinylora, unmerge_tinylora
 from .evaluation import cli_errors, _eos_ids
 from .data import format_prompt
@@ -68,7 +70,7 @@ def token_logprobs(model, # the policy (the adapter on, or off for the reference
     logits = model(input_ids=ids, attention_mask=att, position_ids=pos, logits_to_keep=C + 1).logits[:, :-1]
     return _token_logprob(logits, comp_ids, temperature) * comp_mask
 
-# %% ../nbs/07_grpo.ipynb #63fb559c
+# %% ../nbs/07_grpo.ipynb #637b572d
 def _chunks(n, size): return [slice(i, min(i + size, n)) for i in range(0, n, size)]
 
 @functools.cache
@@ -98,14 +100,14 @@ class _HeadLogprob(torch.autograd.Function):
         lp = torch.empty(len(h), dtype=torch.float32, device=h.device)
         dh = torch.empty(h.shape, dtype=torch.float32, device=h.device) if need else None
         for s in _chunks(len(h), max(16, min(256, 2**25 // (4 * len(weight))))):   # blocks of at most 32 MiB of logits
-            z = (h[s] @ weight.t()).float()
+            z = linear(h[s], weight).float()
             if temperature != 1.0: z.div_(temperature)
             zt = z.gather(1, targets[s, None]).squeeze(1)
             m = z.amax(1, keepdim=True)
             tot = z.sub_(m).exp_().sum(1, keepdim=True)
             lp[s] = zt - m.squeeze(1) - tot.log().squeeze(1)
             if need:
-                d = weight.index_select(0, targets[s]).float().sub_((z.div_(tot).to(weight.dtype) @ weight).float())
+                d = weight.index_select(0, targets[s]).float().sub_(linear(z.div_(tot).to(weight.dtype), weight.T).float())
                 dh[s] = d / temperature if temperature != 1.0 else d
         if need: ctx.save_for_backward(dh)
         ctx.dtype = h.dtype
@@ -182,7 +184,43 @@ def group_logprobs(model, # the policy (the adapter on, or off for the reference
             if pairs: torch.autograd.backward([t for t, _ in pairs], [g for _, g in pairs])
     return torch.cat(out)
 
-# %% ../nbs/07_grpo.ipynb #d89ec911
+# %% ../nbs/07_grpo.ipynb #43f377d1
+class _SwiGLU(torch.autograd.Function):
+    "silu(g) * u keeping only g and u for the backward; silu(g) is recomputed there by the operations autograd would run."
+    @staticmethod
+    def forward(ctx, g, u):
+        ctx.save_for_backward(g, u)
+        return F.silu(g) * u
+
+    @staticmethod
+    def backward(ctx, dh):
+        g, u = ctx.saved_tensors
+        dg = torch.ops.aten.silu_backward(dh * u, g) if ctx.needs_input_grad[0] else None
+        du = dh * F.silu(g) if ctx.needs_input_grad[1] else None
+        return dg, du
+
+def _swiglu_forward(self, x): return self.down_proj(_SwiGLU.apply(self.gate_proj(x), self.up_proj(x)))
+
+_LEAN_TYPES = ('llama', 'mistral', 'qwen2', 'qwen3', 'smollm3')
+
+def _swiglu_mlps(model)->list:
+    "The feed-forward blocks of `model` that compute down(silu(gate(x)) * up(x)) and can take `_swiglu_forward`."
+    if getattr(getattr(model, 'config', None), 'model_type', None) not in _LEAN_TYPES: return []
+    return [m for m in model.modules() if all(hasattr(m, a) for a in ('gate_proj', 'up_proj', 'down_proj', 'act_fn'))
+            and type(m.act_fn).__name__ in ('SiLU', 'SiLUActivation') and 'forward' not in vars(m)]
+
+@contextlib.contextmanager
+def lean_activations(model, # a causal LM; Llama-type models get both changes, others none
+                    ):
+    "While inside: SwiGLU blocks keep two of their three tensors, and attention keeps unrepeated keys and values."
+    mlps = _swiglu_mlps(model)
+    try:
+        for m in mlps: m.forward = types.MethodType(_swiglu_forward, m)
+        with mock.patch.dict(os.environ, {'TRANSFORMERS_SDPA_FORCE_GQA': '1'} if mlps else {}): yield len(mlps)
+    finally:
+        for m in mlps: vars(m).pop('forward', None)
+
+# %% ../nbs/07_grpo.ipynb #eb06800c
 def grpo_token_loss(logp:torch.Tensor, # (n, C) log-probs under the current policy (with grad)
                     old_logp:torch.Tensor, # (n, C) log-probs when the batch was drawn
                     adv:torch.Tensor, # (n,) advantage of each completion
@@ -225,7 +263,7 @@ def aggregate_loss(loss:torch.Tensor, # (n, C) masked per-token loss
     if how == 'dr_grpo': return loss.sum() / (n_seqs * (max_new_tokens or loss.shape[1]))
     raise ValueError(f"loss_agg must be 'token_mean', 'sequence_mean' or 'dr_grpo', not {how!r}")
 
-# %% ../nbs/07_grpo.ipynb #47278837
+# %% ../nbs/07_grpo.ipynb #6e004aed
 @dataclass
 class GRPOConfig(RunConfig):
     "Every setting of a GRPO run: `RunConfig`'s and these."
@@ -249,6 +287,8 @@ class GRPOConfig(RunConfig):
     mask_truncated:bool = False  # give no loss to completions that hit max_new_tokens
     merge_rollouts:bool = True  # generate with merged weights (then unmerge exactly)
     mmap_activations:bool = True  # the update's activations get pages of their own, given back when freed (`mmap_allocations`)
+    lean_activations:bool = True  # the update keeps fewer tensors for its backward (`lean_activations`: SwiGLU, grouped-query attention)
+    onednn_gemms:bool = True  # rollouts' and update's fp32 CPU products of frozen weights by oneDNN (`onednn_gemms`)
 
     def __post_init__(self):
         super().__post_init__()
@@ -270,7 +310,7 @@ GRPO_PRESETS = {
                         checkpoint_every_steps=20),
 }
 
-# %% ../nbs/07_grpo.ipynb #599b70a1
+# %% ../nbs/07_grpo.ipynb #1749d232
 def sample_next(logits:torch.Tensor, # (n, V) next-token logits
                 temperature:float=1.0, # sampling temperature (> 0)
                 top_p:float=1.0, # nucleus: keep the most likely tokens up to this much probability mass
@@ -320,10 +360,12 @@ def sample_groups(model, # the causal LM (merge the adapter first for speed)
         if bool(done.all()) or t == max_new_tokens - 1: break
         out = net(input_ids=nxt[:, None], attention_mask=att[:, :P + t + 1], position_ids=pos + t, **_with_cache(net, cache),
                   use_cache=True)
-        logits = out.logits[:, -1] if plain is None else (plain[1] @ out.last_hidden_state[:, -1].t()).t()
+        if plain is None: logits = out.logits[:, -1]
+        elif _ONEDNN.get(): logits = linear(out.last_hidden_state[:, -1], plain[1])
+        else: logits = (plain[1] @ out.last_hidden_state[:, -1].t()).t()
     return torch.stack(toks, 1), n_tok
 
-# %% ../nbs/07_grpo.ipynb #361112d3
+# %% ../nbs/07_grpo.ipynb #8fe233d4
 def _pad_right(seqs:list[torch.Tensor], pad:int)->torch.Tensor:
     width = max(1, max(len(s) for s in seqs))
     out = torch.full((len(seqs), width), pad, dtype=torch.long)
@@ -341,8 +383,9 @@ def _sample_groups(model, tokenizer, rows:list[dict], cfg:GRPOConfig)->list[dict
     enc = _encode_prompts(tokenizer, rows, cfg).to(model.device)
     if cfg.merge_rollouts: merge_tinylora(model)
     try:
-        ids, n_tok = sample_groups(model, enc.input_ids, enc.attention_mask, cfg.group_size, cfg.max_new_tokens,
-                                   _eos_ids(model, tokenizer), tokenizer.pad_token_id, cfg.temperature, cfg.top_p)
+        with onednn_gemms(cfg.onednn_gemms):
+            ids, n_tok = sample_groups(model, enc.input_ids, enc.attention_mask, cfg.group_size, cfg.max_new_tokens,
+                                       _eos_ids(model, tokenizer), tokenizer.pad_token_id, cfg.temperature, cfg.top_p)
     finally: unmerge_tinylora(model)
     eos = _eos_ids(model, tokenizer)
     return [dict(ids=row[:n], n_tokens=n, text=tokenizer.decode(row[:n], skip_special_tokens=True),
@@ -408,7 +451,8 @@ def grpo_update(model, # a causal LM with a TinyLoRA adapter
                 scheduler=None, # the LR schedule (warmup)
                )->dict:
     "The GRPO update on one rollout batch: old/ref log-probs, then `num_iterations` clipped-objective steps."
-    with mmap_allocations() if cfg.mmap_activations else contextlib.nullcontext():
+    with (mmap_allocations() if cfg.mmap_activations else contextlib.nullcontext(),
+          lean_activations(model) if cfg.lean_activations else contextlib.nullcontext(), onednn_gemms(cfg.onednn_gemms)):
         return _grpo_update(model, optimizer, b, cfg, scheduler)
 
 def _grpo_update(model, optimizer, b, cfg, scheduler):
@@ -460,7 +504,7 @@ def _grpo_update(model, optimizer, b, cfg, scheduler):
     stats['frac_zero_std'] = zero.float().mean().item()
     return stats
 
-# %% ../nbs/07_grpo.ipynb #299dae83
+# %% ../nbs/07_grpo.ipynb #38afbd47
 METRIC_PLOTS = ['reward_mean', 'strict_acc', 'format_rate', 'mean_len', 'grad_norm', 'v_norm']
 
 def grpo_step(model, # a causal LM with a TinyLoRA adapter
@@ -491,7 +535,7 @@ def grpo_train(model, # a causal LM with a TinyLoRA adapter
     "Train the model's TinyLoRA vector with GRPO."
     return train_loop('grpo', model, tokenizer, rows, config, grpo_step, run_dir, eval_rows, resume, progress, METRIC_PLOTS)
 
-# %% ../nbs/07_grpo.ipynb #ba69b6c5
+# %% ../nbs/07_grpo.ipynb #3f58f595
 @call_parse
 def tinylora_grpo(
     root_dir:str='runs', # the run lives in ROOT_DIR/runs/RUN_ID
