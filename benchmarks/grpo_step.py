@@ -14,7 +14,7 @@ inference footprint (RSS after loading and one batched generation), at the defau
 forward/backward). Also printed: the peak against the peak RSS of that inference (both peaks), and the time and peak of
 micro_batch=1 and 4, of the default without `mmap_activations`, and of the default with torch's own products and full
 activations (`onednn_gemms=False, lean_activations=False`)."""
-import argparse, copy, gc, statistics, time
+import argparse, gc, statistics, time
 from dataclasses import replace
 import torch
 from transformers.utils import logging

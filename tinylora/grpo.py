@@ -70,7 +70,7 @@ def token_logprobs(model, # the policy (the adapter on, or off for the reference
     logits = model(input_ids=ids, attention_mask=att, position_ids=pos, logits_to_keep=C + 1).logits[:, :-1]
     return _token_logprob(logits, comp_ids, temperature) * comp_mask
 
-# %% ../nbs/07_grpo.ipynb #637b572d
+# %% ../nbs/07_grpo.ipynb #6cbab68f
 def _chunks(n, size): return [slice(i, min(i + size, n)) for i in range(0, n, size)]
 
 @functools.cache
@@ -118,12 +118,12 @@ class _HeadLogprob(torch.autograd.Function):
         dh, = ctx.saved_tensors
         return (g[:, None] * dh).to(ctx.dtype), None, None, None
 
-_PLAIN_HEADS = ('llama', 'mistral', 'qwen2', 'qwen3', 'smollm3', 'phi3')
+_LLAMA_TYPES = ('llama', 'mistral', 'qwen2', 'qwen3', 'smollm3', 'phi3')   # Llama-type decoders (plain head; SwiGLU unless fused)
 
 def _plain_head(model):
     "The decoder and the output weight when the logits are the plain product h Wᵀ; else None."
     head = model.get_output_embeddings() if hasattr(model, 'get_output_embeddings') else None
-    if (getattr(model.config, 'model_type', None) not in _PLAIN_HEADS or type(head) is not torch.nn.Linear
+    if (getattr(model.config, 'model_type', None) not in _LLAMA_TYPES or type(head) is not torch.nn.Linear
             or head.bias is not None or not hasattr(model, 'get_decoder')): return None
     return model.get_decoder(), head.weight
 
@@ -184,7 +184,7 @@ def group_logprobs(model, # the policy (the adapter on, or off for the reference
             if pairs: torch.autograd.backward([t for t, _ in pairs], [g for _, g in pairs])
     return torch.cat(out)
 
-# %% ../nbs/07_grpo.ipynb #43f377d1
+# %% ../nbs/07_grpo.ipynb #bec0a229
 class _SwiGLU(torch.autograd.Function):
     "silu(g) * u keeping only g and u for the backward; silu(g) is recomputed there by the operations autograd would run."
     @staticmethod
@@ -201,11 +201,9 @@ class _SwiGLU(torch.autograd.Function):
 
 def _swiglu_forward(self, x): return self.down_proj(_SwiGLU.apply(self.gate_proj(x), self.up_proj(x)))
 
-_LEAN_TYPES = ('llama', 'mistral', 'qwen2', 'qwen3', 'smollm3')
-
 def _swiglu_mlps(model)->list:
     "The feed-forward blocks of `model` that compute down(silu(gate(x)) * up(x)) and can take `_swiglu_forward`."
-    if getattr(getattr(model, 'config', None), 'model_type', None) not in _LEAN_TYPES: return []
+    if getattr(getattr(model, 'config', None), 'model_type', None) not in _LLAMA_TYPES: return []
     return [m for m in model.modules() if all(hasattr(m, a) for a in ('gate_proj', 'up_proj', 'down_proj', 'act_fn'))
             and type(m.act_fn).__name__ in ('SiLU', 'SiLUActivation') and 'forward' not in vars(m)]
 
