@@ -80,6 +80,19 @@ def main():
     gen = m.generate(input_ids=enc.input_ids.repeat_interleave(2, 0), attention_mask=enc.attention_mask.repeat_interleave(2, 0),
                      max_new_tokens=8, do_sample=False, pad_token_id=tok.pad_token_id)[:, enc.input_ids.shape[1]:]
     check('sample_groups at T=1e-6 vs greedy generate (differing tokens)', (ids != gen[:, :ids.shape[1]]).sum().item(), 0)
+    ids_hf, _ = sample_groups(m, enc.input_ids, enc.attention_mask, 2, 8, {tok.eos_token_id}, tok.pad_token_id, temperature=1e-6,
+                              own_loop=False)
+    check('  the same through transformers\' forward (differing tokens)', (ids_hf != gen[:, :ids_hf.shape[1]]).sum().item(), 0)
+
+    # 4b. Flat groups left out of the update: the same vector as with every group forwarded
+    vs = []
+    for skip in (True, False):
+        set_trainable_vector(m, torch.full((3,), 0.05))
+        c = GRPOConfig(group_size=2, batch_prompts=2, max_new_tokens=6, micro_batch=2, lr=0.1, skip_zero_advantage=skip)
+        torch.manual_seed(0); b = rollout(m, tok, make_arith_task(2), c); b['reward'] = torch.tensor([1., 0., 1., 1.])
+        st = grpo_update(m, torch.optim.AdamW(list(m.tinylora_vectors), lr=0.1), b, c)
+        vs.append(torch.cat([p.detach().cpu().reshape(-1) for p in m.tinylora_vectors]))
+    check('update without the flat group vs with it: vector (relative)', ((vs[0] - vs[1]).abs().max() / vs[1].abs().max()).item(), 1e-6)
 
     # 5. A short GRPO run on the tiny model, with a run folder
     with tempfile.TemporaryDirectory() as d:
@@ -107,7 +120,7 @@ def main():
         inf = torch.cuda.max_memory_allocated()
         inject_tinylora(big, 13, factor_cache=False); set_trainable_vector(big, torch.full((13,), 0.01))
         opt = torch.optim.AdamW(list(big.tinylora_vectors), lr=1e-3)
-        c = GRPOConfig(batch_prompts=4, group_size=4, max_new_tokens=64, lr=1e-3)
+        c = GRPOConfig(batch_prompts=4, group_size=4, max_new_tokens=64, lr=1e-3, skip_zero_advantage=False)   # (random weights: all flat)
         ts = []
         for i in range(a.repeats + 1):
             if i == 1: torch.cuda.reset_peak_memory_stats()

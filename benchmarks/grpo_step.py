@@ -5,15 +5,19 @@ Same 4 prompts x 4 samples, the same 64-token budget, a budget-13 adapter everyw
 the steps are timed in rounds (each of ours and the one-at-a-time step once per round), and our step also runs right
 after each of TRL's steps, which is the time TRL is compared with. Peak memory is measured before, one setting after
 another, the default first:
-  ours       batched rollouts (merged weights, one prefill per prompt for its G samples) + batched update with each
+  ours       batched rollouts (merged weights, one prefill per prompt for its G samples, our decoding loop) + batched update with each
              prompt forwarded once for its G completions (tinylora.grpo)
   one-by-one what the research pack does: generate one sample at a time, re-score each alone, summed log-prob loss
   TRL        trl.GRPOTrainer with PEFT's TinyLoraConfig (the second step, after its set-up and first step)
+Our default update does not forward the groups whose rewards are all equal (their loss and gradient are exactly zero:
+`skip_zero_advantage`); the one-by-one and TRL steps forward every completion. So the comparisons are printed twice:
+with our default, and with every group forwarded (`skip_zero_advantage=False`, the same work as theirs), and the number
+of groups our default forwarded.
 Targets: ours >= 5x faster than one-by-one and >= 2x faster than TRL; peak RSS of our step <= 1.3x the model's
 inference footprint (RSS after loading and one batched generation), at the default micro-batch (2 completions per
-forward/backward). Also printed: the peak against the peak RSS of that inference (both peaks), and the time and peak of
-micro_batch=1 and 4, of the default without `mmap_activations`, and of the default with torch's own products and full
-activations (`onednn_gemms=False, lean_activations=False`)."""
+forward/backward), for the default and with every group forwarded. Also printed: the peak against the peak RSS of that
+inference (both peaks), and, all with every group forwarded, the time and peak of micro_batch=1 and 4, without
+`mmap_activations`, and with torch's own products and full activations (`onednn_gemms=False, lean_activations=False`)."""
 import argparse, gc, statistics, time
 from dataclasses import replace
 import torch
@@ -32,9 +36,12 @@ def reset_peak():
 
 P, G, T = 4, 4, 64
 
+FORWARDED = []              # groups our update forwarded, per step with skip_zero_advantage on
+
 def ours_step(model, tok, rows, cfg, opt):
     b = rollout(model, tok, rows, cfg)
-    grpo_update(model, opt, b, cfg)
+    st = grpo_update(model, opt, b, cfg)
+    if cfg.skip_zero_advantage: FORWARDED.append(st['groups_forwarded'])
     release_memory()          # as the training loop does after every step
 
 def one_by_one_step(model, tok, rows, opt):
@@ -60,18 +67,19 @@ def one_by_one_step(model, tok, rows, opt):
     opt.step()
 
 def trl_step_times(base, tok, rows, repeats, ours):
-    "TRL's step times, and `ours()` timed right after each of TRL's steps (pairs, so the machine's drift hits both alike)."
+    "TRL's step times, and each of `ours` (name -> step) timed right after each of TRL's steps (so the machine's drift hits all alike)."
     from datasets import Dataset
     from peft import TinyLoraConfig
     from trl import GRPOConfig as TRLConfig, GRPOTrainer
     from transformers import TrainerCallback
     from tinylora.rewards import trl_exact_match
-    times, mine = [], []
+    times, mine = [], {k: [] for k in ours}
     class Timer(TrainerCallback):
         def on_step_begin(self, *a, **k): self.t = time.perf_counter()
         def on_step_end(self, *a, **k):
             times.append(time.perf_counter() - self.t)
-            t = time.perf_counter(); ours(); mine.append(time.perf_counter() - t)
+            for k, f in ours.items():
+                t = time.perf_counter(); f(); mine[k].append(time.perf_counter() - t)
     ds = Dataset.from_list([dict(prompt=[{'role': 'user', 'content': r['question'] + ' ' + 'Let\'s think step by step and output the final answer after "####".'}],
                                  gold=r['gold']) for r in rows] * (repeats + 1))
     args = TRLConfig(output_dir='/tmp/trl-bench', use_cpu=True, bf16=False, per_device_train_batch_size=P * G, num_generations=G,
@@ -82,7 +90,7 @@ def trl_step_times(base, tok, rows, repeats, ours):
     tr = GRPOTrainer(model=base, reward_funcs=trl_exact_match, args=args, train_dataset=ds,
                      processing_class=tok, peft_config=peft_cfg, callbacks=[Timer()])
     tr.train()
-    return times[1:], mine[1:]
+    return times[1:], {k: v[1:] for k, v in mine.items()}
 
 def main():
     ap = argparse.ArgumentParser(); ap.add_argument('--repeats', type=int, default=3); ap.add_argument('--skip-trl', action='store_true')
@@ -96,9 +104,10 @@ def main():
     model = base; inject_tinylora(model, 13); set_trainable_vector(model, torch.full((13,), 0.01))   # in place: one copy
     opt = torch.optim.AdamW(list(model.tinylora_vectors), lr=1e-3)
     torch.manual_seed(0)
-    settings = {'default': cfg, 'micro_batch=1': replace(cfg, micro_batch=1), 'micro_batch=4': replace(cfg, micro_batch=4),
-                'without mmap_activations': replace(cfg, mmap_activations=False),
-                'torch products, full activations': replace(cfg, onednn_gemms=False, lean_activations=False)}
+    full = replace(cfg, skip_zero_advantage=False)     # the same work as the other two: the variants below are of this one
+    settings = {'default': cfg, 'every group forwarded': full, 'micro_batch=1': replace(full, micro_batch=1),
+                'micro_batch=4': replace(full, micro_batch=4), 'without mmap_activations': replace(full, mmap_activations=False),
+                'torch products, full activations': replace(full, onednn_gemms=False, lean_activations=False)}
     ours_step(model, tok, rows, cfg, opt)   # warm-up
     # Memory first, one setting after another, the default first: two steps each with the peak counter reset before
     # them (the other steps' heap would otherwise be counted: the one-at-a-time step's full logits, for one).
@@ -113,20 +122,32 @@ def main():
             t = time.perf_counter(); ours_step(model, tok, rows, c, opt); times[name].append(time.perf_counter() - t)
         t = time.perf_counter(); one_by_one_step(model, tok, rows, opt); times['one-by-one'].append(time.perf_counter() - t)
     med = {k: statistics.median(v) for k, v in times.items()}
-    t_trl = t_paired = None
+    t_trl = paired = None
     if not a.skip_trl:
-        trl, mine = trl_step_times(load_model(device='cpu')[0], tok, rows, a.repeats, lambda: ours_step(model, tok, rows, cfg, opt))
-        t_trl, t_paired = statistics.median(trl), statistics.median(mine)
+        trl, mine = trl_step_times(load_model(device='cpu')[0], tok, rows, a.repeats,
+                                   {'default': lambda: ours_step(model, tok, rows, cfg, opt),
+                                    'every group forwarded': lambda: ours_step(model, tok, rows, full, opt)})
+        t_trl, paired = statistics.median(trl), {k: statistics.median(v) for k, v in mine.items()}
     t_ours, t_obo, peak = med['default'], med['one-by-one'], peaks['default']
+    t_full = med['every group forwarded']
     print(f'SmolLM2-135M-Instruct, CPU fp32, {torch.get_num_threads()} threads; {P} prompts x {G} samples, {T} new tokens; medians of {a.repeats}')
     print(f"{'method':44} {'s/step':>8} {'ours s/step':>12} {'ours faster by':>15} {'target':>8}")
-    print(f"{'one sample at a time (research pack)':44} {t_obo:8.2f} {t_ours:12.2f} {t_obo / t_ours:14.1f}x {'>= 5x':>8} {'met' if t_obo / t_ours >= 5 else 'NOT met'}")
-    if t_trl: print(f"{'TRL GRPOTrainer + PEFT TinyLoraConfig':44} {t_trl:8.2f} {t_paired:12.2f} {t_trl / t_paired:14.1f}x {'>= 2x':>8} {'met' if t_trl / t_paired >= 2 else 'NOT met'}")
+    print(f"{'one sample at a time (research pack)':44} {t_obo:8.2f} {t_ours:12.2f} {t_obo / t_ours:14.2f}x {'>= 5x':>8} {'met' if t_obo / t_ours >= 5 else 'NOT met'}")
+    print(f"{'  the same, every group forwarded':44} {t_obo:8.2f} {t_full:12.2f} {t_obo / t_full:14.2f}x")
+    if t_trl:
+        for k, label in (('default', 'TRL GRPOTrainer + PEFT TinyLoraConfig'), ('every group forwarded', '  the same, every group forwarded')):
+            r = t_trl / paired[k]
+            print(f"{label:44} {t_trl:8.2f} {paired[k]:12.2f} {r:14.2f}x {'>= 2x':>8} {'met' if r >= 2 else 'NOT met'}")
+    print(f'groups our default update forwarded: {statistics.mean(FORWARDED):.2f} of {P} per step (mean of {len(FORWARDED)} steps; '
+          'the others were flat: every completion got the same reward)')
     print(f'peak RSS during our steps: {peak / 2**20:.0f} MiB = {peak / inference_rss:.2f}x the inference footprint '
           f'({inference_rss / 2**20:.0f} MiB; target <= 1.3x) {"met" if peak / inference_rss <= 1.3 else "NOT met"}')
     print(f'  against the peak RSS of that inference ({inference_peak / 2**20:.0f} MiB): {peak / inference_peak:.2f}x')
-    for name in list(settings)[1:]:
-        print(f'  {name}: {peaks[name] / 2**20:.0f} MiB = {peaks[name] / inference_rss:.2f}x, at {med[name]:.2f} s/step '
-              f'({med[name] / t_ours:.2f}x the default\'s time)')
+    r = peaks['every group forwarded'] / inference_rss
+    print(f'  every group forwarded: {peaks["every group forwarded"] / 2**20:.0f} MiB = {r:.2f}x (target <= 1.3x) {"met" if r <= 1.3 else "NOT met"}, '
+          f'at {t_full:.2f} s/step; with every group forwarded and')
+    for name in list(settings)[2:]:
+        print(f'    {name}: {peaks[name] / 2**20:.0f} MiB = {peaks[name] / inference_rss:.2f}x, at {med[name]:.2f} s/step '
+              f'({med[name] / t_full:.2f}x the time with every group forwarded)')
 
 if __name__ == '__main__': main()

@@ -240,7 +240,7 @@ class _TinyLoRAFn(torch.autograd.Function):
         dRs = dg.T @ h if ctx.needs_input_grad[5] else None                # g = h Rsᵀ  ⇒  ∂L/∂Rs = dgᵀ h
         return dx, None, None, None, None, dRs
 
-# %% ../nbs/00_adapter.ipynb #4590939d
+# %% ../nbs/00_adapter.ipynb #053ffefa
 class TinyLoRALinear(nn.Module):
     "A frozen `nn.Linear` plus the TinyLoRA update `scale · U diag(s_out) (Σᵢ vᵢ Pᵢ) diag(s_in) Vᵀ`."
     def __init__(self,
@@ -320,9 +320,13 @@ class TinyLoRALinear(nn.Module):
         "Write W + ΔW (from fp32, rounded once) into the weight, remembering the original for an exact unmerge."
         if self.merged: return
         w = self.base.weight
-        merged = (w.data.float() + self.delta_weight()).to(w.dtype)
-        if keep_original: self._orig_weight, w.data = w.data, merged
-        else: self._orig_check = weight_checksum(w.data); w.data.copy_(merged)   # in place: no second tensor stays
+        BR = self.B @ (self.scale * self.R())                                # ΔW = (B R) Aᵀ, never built on its own
+        if not keep_original and w.dtype == torch.float32:                  # fp32: added into the weight's own storage
+            self._orig_check = weight_checksum(w.data); w.data.addmm_(BR, self.A.T)
+        else:
+            merged = torch.addmm(w.data.float(), BR, self.A.T).to(w.dtype)
+            if keep_original: self._orig_weight, w.data = w.data, merged
+            else: self._orig_check = weight_checksum(w.data); w.data.copy_(merged)   # in place: no second tensor stays
         self._merged = True
 
     @torch.no_grad()

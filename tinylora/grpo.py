@@ -8,8 +8,8 @@ __all__ = ['GRPO_PRESETS', 'METRIC_PLOTS', 'group_advantages', 'completion_mask'
            'sample_groups', 'grade', 'resample_flat_groups', 'rollout', 'grpo_update', 'grpo_step', 'grpo_train',
            'tinylora_grpo']
 
-# %% ../nbs/07_grpo.ipynb #791b270c
-import contextlib, functools, inspect, os, time, types
+# %% ../nbs/07_grpo.ipynb #367de629
+import contextlib, functools, inspect, os, sys, time, types
 from dataclasses import dataclass
 from pathlib import Path
 from unittest import mock
@@ -261,7 +261,7 @@ def aggregate_loss(loss:torch.Tensor, # (n, C) masked per-token loss
     if how == 'dr_grpo': return loss.sum() / (n_seqs * (max_new_tokens or loss.shape[1]))
     raise ValueError(f"loss_agg must be 'token_mean', 'sequence_mean' or 'dr_grpo', not {how!r}")
 
-# %% ../nbs/07_grpo.ipynb #6e004aed
+# %% ../nbs/07_grpo.ipynb #bad01e83
 @dataclass
 class GRPOConfig(RunConfig):
     "Every setting of a GRPO run: `RunConfig`'s and these."
@@ -287,6 +287,7 @@ class GRPOConfig(RunConfig):
     mmap_activations:bool = True  # the update's activations get pages of their own, given back when freed (`mmap_allocations`)
     lean_activations:bool = True  # the update keeps fewer tensors for its backward (`lean_activations`: SwiGLU, grouped-query attention)
     onednn_gemms:bool = True  # rollouts' and update's fp32 CPU products of frozen weights by oneDNN (`onednn_gemms`)
+    skip_zero_advantage:bool = True  # the update does not forward groups whose loss and gradient are exactly zero (every advantage 0, no KL)
 
     def __post_init__(self):
         super().__post_init__()
@@ -308,7 +309,7 @@ GRPO_PRESETS = {
                         checkpoint_every_steps=20),
 }
 
-# %% ../nbs/07_grpo.ipynb #1749d232
+# %% ../nbs/07_grpo.ipynb #7ce5a140
 def sample_next(logits:torch.Tensor, # (n, V) next-token logits
                 temperature:float=1.0, # sampling temperature (> 0)
                 top_p:float=1.0, # nucleus: keep the most likely tokens up to this much probability mass
@@ -326,6 +327,62 @@ def sample_next(logits:torch.Tensor, # (n, V) next-token logits
     j = torch.minimum(torch.searchsorted(c, u, right=True), torch.searchsorted(c, c[:, -1:].contiguous()))  # never past the last token with mass
     return (j if order is None else order.gather(1, j)).squeeze(1)
 
+_OWN_LOOP_TYPES = ('llama', 'mistral', 'qwen2', 'qwen3')   # decoders `_KVDecoder` can step through
+
+def _kv_decoder_fits(model, length:int)->bool:
+    "Whether `_KVDecoder` can run `model`'s decoding up to `length` positions: a plain head and full attention in every layer."
+    cfg = model.config
+    if getattr(cfg, 'model_type', None) not in _OWN_LOOP_TYPES or _plain_head(model) is None: return False
+    if any(t != 'full_attention' for t in getattr(cfg, 'layer_types', None) or []): return False
+    window = getattr(cfg, 'sliding_window', None)
+    if window is not None and getattr(cfg, 'use_sliding_window', True) and window < length: return False
+    dec = model.get_decoder()
+    return all(hasattr(dec, a) for a in ('embed_tokens', 'layers', 'norm', 'rotary_emb')) and all(
+        all(hasattr(l, a) for a in ('input_layernorm', 'post_attention_layernorm', 'mlp', 'self_attn'))
+        and all(hasattr(l.self_attn, a) for a in ('q_proj', 'k_proj', 'v_proj', 'o_proj', 'scaling', 'head_dim'))
+        for l in dec.layers)
+
+class _KVDecoder:
+    "Decoding steps of a Llama-type decoder, each layer's keys and values in a buffer sized once for prompt and completion."
+    def __init__(self, dec, # the decoder (`model.get_decoder()`)
+                 kv:list, # per layer (keys, values) of the prompts, (n, kv heads, P, head dim), from `prompt_cache`
+                 prompt_mask:torch.Tensor, # (n, P) the mask `prompt_cache` returned
+                 group_size:int, # completions per prompt (G)
+                 max_new_tokens:int, # steps to make room for
+                ):
+        self.dec, self.P = dec, prompt_mask.shape[1]
+        self.rope = sys.modules[type(dec.layers[0].self_attn).__module__].apply_rotary_pos_emb
+        n, size = len(prompt_mask), self.P + max_new_tokens
+        def buffer(x):   # (n·G, heads, P + T, head dim), each prompt's rows copied to its G samples
+            b = x.new_empty(n * group_size, x.shape[1], size, x.shape[3])
+            b.view(n, group_size, *b.shape[1:])[:, :, :, :self.P] = x[:, None]
+            return b
+        self.keys, self.values = [buffer(k) for k, _ in kv], [buffer(v) for _, v in kv]
+        self.bias = kv[0][0].new_zeros(n * group_size, 1, 1, size)         # 0 where a position is attended, -inf on padding
+        self.bias[:, 0, 0, :self.P].masked_fill_(prompt_mask.repeat_interleave(group_size, 0) == 0, float('-inf'))
+        self.L = self.P                                                      # positions written so far
+
+    def __call__(self, ids:torch.Tensor, # (n·G,) the tokens to append
+                 pos:torch.Tensor, # (n·G, 1) their positions
+                )->torch.Tensor: # (n·G, hidden) the final hidden states (after the last norm)
+        dec, L = self.dec, self.L
+        x = dec.embed_tokens(ids[:, None])
+        cos, sin = dec.rotary_emb(x, pos)
+        bias = self.bias[..., :L + 1]
+        for layer, kb, vb in zip(dec.layers, self.keys, self.values):
+            a, h = layer.self_attn, layer.input_layernorm(x)
+            n, D = len(h), a.head_dim
+            q, k, v = (proj(h).view(n, 1, -1, D) for proj in (a.q_proj, a.k_proj, a.v_proj))
+            if hasattr(a, 'q_norm'): q, k = a.q_norm(q), a.k_norm(k)              # Qwen3: per-head norms before the rotation
+            q, k = self.rope(q.transpose(1, 2), k.transpose(1, 2), cos, sin)
+            kb[:, :, L:L + 1], vb[:, :, L:L + 1] = k, v.transpose(1, 2)
+            q = q.reshape(n, kb.shape[1], -1, D)     # (n, kv heads, query heads per kv head, D): the heads sharing keys side by side
+            w = torch.matmul(q, kb[:, :, :L + 1].transpose(-1, -2)).mul_(a.scaling).add_(bias).softmax(-1)
+            x = x + a.o_proj(torch.matmul(w, vb[:, :, :L + 1]).reshape(n, 1, -1))
+            x = x + layer.mlp(layer.post_attention_layernorm(x))
+        self.L += 1
+        return dec.norm(x)[:, 0]
+
 @torch.no_grad()
 def sample_groups(model, # the causal LM (merge the adapter first for speed)
                   prompt_ids:torch.Tensor, # (n, P) left-padded prompts, each once
@@ -336,34 +393,42 @@ def sample_groups(model, # the causal LM (merge the adapter first for speed)
                   pad_id:int, # written after a completion's end
                   temperature:float=1.0, # sampling temperature
                   top_p:float=1.0, # nucleus sampling
+                  own_loop:bool=True, # Llama-type decoders: decode with `_KVDecoder` (False: `transformers`' forward and cache)
                  )->tuple[torch.Tensor, torch.Tensor]: # (n * G, T) token ids, G per prompt in order; (n * G,) tokens produced (end token included)
     "G sampled completions per prompt: one prefill per prompt, its cache shared by its G samples, then batched decoding."
     if max_new_tokens < 1: raise ValueError(f"max_new_tokens must be at least 1, not {max_new_tokens}")
     n, G = len(prompt_ids), group_size
     kv, last, pm = prompt_cache(model, prompt_ids, prompt_mask)
-    cache = DynamicCache(ddp_cache_data=[(k.repeat_interleave(G, 0), v.repeat_interleave(G, 0)) for k, v in kv], config=model.config)
-    att = torch.cat([pm.repeat_interleave(G, 0), pm.new_ones(n * G, max_new_tokens)], 1)
     pos = pm.sum(1, keepdim=True).repeat_interleave(G, 0)        # the position of the first completion token
+    plain = _plain_head(model)
+    if own_loop and _kv_decoder_fits(model, pm.shape[1] + max_new_tokens):
+        hidden = _KVDecoder(plain[0], kv, pm, G, max_new_tokens)
+        step = lambda nxt, t: hidden(nxt, pos + t)
+    else:
+        cache = DynamicCache(ddp_cache_data=[(k.repeat_interleave(G, 0), v.repeat_interleave(G, 0)) for k, v in kv], config=model.config)
+        att = torch.cat([pm.repeat_interleave(G, 0), pm.new_ones(n * G, max_new_tokens)], 1)
+        net = model if plain is None else plain[0]      # with a plain head: the decoder, then the head below
+        def step(nxt, t):
+            out = net(input_ids=nxt[:, None], attention_mask=att[:, :pm.shape[1] + t + 1], position_ids=pos + t,
+                      **_with_cache(net, cache), use_cache=True)
+            return out.logits[:, -1] if plain is None else out.last_hidden_state[:, -1]
     eos = torch.tensor(sorted(eos_ids), device=prompt_ids.device)
-    logits, P = last.repeat_interleave(G, 0), pm.shape[1]
+    logits = last.repeat_interleave(G, 0)
     done = torch.zeros(n * G, dtype=torch.bool, device=prompt_ids.device)
     n_tok = torch.full((n * G,), max_new_tokens, device=prompt_ids.device)
-    toks, plain = [], _plain_head(model)
-    net = model if plain is None else plain[0]      # with a plain head: the decoder, then W hᵀ
+    toks = []
     for t in range(max_new_tokens):
         nxt = torch.where(done, pad_id, sample_next(logits, temperature, top_p))
         toks.append(nxt)
         ended = ~done & torch.isin(nxt, eos)
         n_tok[ended], done = t + 1, done | ended
         if bool(done.all()) or t == max_new_tokens - 1: break
-        out = net(input_ids=nxt[:, None], attention_mask=att[:, :P + t + 1], position_ids=pos + t, **_with_cache(net, cache),
-                  use_cache=True)
-        if plain is None: logits = out.logits[:, -1]
-        elif _ONEDNN.get(): logits = linear(out.last_hidden_state[:, -1], plain[1])
-        else: logits = (plain[1] @ out.last_hidden_state[:, -1].t()).t()
+        logits = step(nxt, t)
+        if plain is None: continue
+        logits = linear(logits, plain[1]) if _ONEDNN.get() else (plain[1] @ logits.t()).t()
     return torch.stack(toks, 1), n_tok
 
-# %% ../nbs/07_grpo.ipynb #8fe233d4
+# %% ../nbs/07_grpo.ipynb #912558aa
 def _pad_right(seqs:list[torch.Tensor], pad:int)->torch.Tensor:
     width = max(1, max(len(s) for s in seqs))
     out = torch.full((len(seqs), width), pad, dtype=torch.long)
@@ -460,22 +525,32 @@ def _grpo_update(model, optimizer, b, cfg, scheduler):
     mask = b['comp_mask'].clone()
     if cfg.mask_truncated: mask &= ~b['truncated'][:, None]
     if cfg.skip_zero_std: mask &= ~zero.repeat_interleave(G)[:, None]
+    n_tok, n_seq, dev = mask.float().sum().clamp_min(1).item(), len(adv), model.device   # the whole batch's, whatever is forwarded
+    # A group whose completions all have advantage 0 (a flat group) or no token in the loss adds exactly 0 to the loss and
+    # its gradient when there is no KL term: it is not forwarded at all (with a KL term every completion is).
+    fwd = ((adv != 0) | bool(cfg.beta)).view(P, G) & mask.view(P, G, -1).any(-1)
+    keep = fwd.any(1) if cfg.skip_zero_advantage else torch.ones(P, dtype=torch.bool)
+    rows_kept = keep.repeat_interleave(G)
+    b = dict(prompt_ids=b['prompt_ids'][keep], prompt_mask=b['prompt_mask'][keep], comp_ids=b['comp_ids'][rows_kept],
+             comp_mask=b['comp_mask'][rows_kept])
+    adv, mask = adv[rows_kept], mask[rows_kept]
     # With a single update per batch, π_old is the policy of that update itself: its own (detached) log-probs serve,
     # and the separate no-grad pass is skipped. With several, π_old is computed once, before the first.
-    old = _logprobs_nograd(model, b, cfg) if cfg.num_iterations > 1 else None
+    old = _logprobs_nograd(model, b, cfg) if cfg.num_iterations > 1 and len(adv) else None
     ref = None
-    if cfg.beta:
+    if cfg.beta and len(adv):
         with adapter_disabled(model): ref = _logprobs_nograd(model, b, cfg)
     roll = None
-    if cfg.tis_cap:
+    if cfg.tis_cap and len(adv):
         merge_tinylora(model)
         try: roll = _logprobs_nograd(model, b, cfg)
         finally: unmerge_tinylora(model)
     params = [p for p in model.tinylora_vectors]
-    n_tok, n_seq, dev = mask.float().sum().clamp_min(1).item(), len(adv), model.device
-    stats = dict(loss=0.0, clip_low=0.0, clip_high=0.0, kl=0.0, grad_norm=0.0, ratio_max_dev=0.0)
+    stats = dict(loss=0.0, clip_low=0.0, clip_high=0.0, kl=0.0, grad_norm=0.0, ratio_max_dev=0.0, groups_forwarded=int(keep.sum()))
     for it in range(cfg.num_iterations):
-        optimizer.zero_grad(set_to_none=True)
+        optimizer.zero_grad(set_to_none=False)
+        for p in params:        # a zero gradient, not none: AdamW then steps as it would on a batch that teaches nothing
+            if p.grad is None: p.grad = torch.zeros_like(p)
         total = 0.0
         def chunk_loss(lp, s):
             nonlocal total
@@ -491,7 +566,8 @@ def _grpo_update(model, optimizer, b, cfg, scheduler):
             w = m.float().sum().item() / n_tok
             for k in ('clip_low', 'clip_high', 'kl'): stats[k] += st[k] * w / cfg.num_iterations
             return loss
-        try: group_logprobs(model, *_on(b, dev), cfg.micro_batch, cfg.temperature, loss_fn=chunk_loss)
+        try:
+            if len(adv): group_logprobs(model, *_on(b, dev), cfg.micro_batch, cfg.temperature, loss_fn=chunk_loss)
         except _NonFinite: return dict(stats, nonfinite=True)
         gn = torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm if cfg.max_grad_norm else float('inf'))
         if not torch.isfinite(gn): return dict(stats, nonfinite=True)
@@ -502,7 +578,7 @@ def _grpo_update(model, optimizer, b, cfg, scheduler):
     stats['frac_zero_std'] = zero.float().mean().item()
     return stats
 
-# %% ../nbs/07_grpo.ipynb #38afbd47
+# %% ../nbs/07_grpo.ipynb #ae5ce230
 METRIC_PLOTS = ['reward_mean', 'strict_acc', 'format_rate', 'mean_len', 'grad_norm', 'v_norm']
 
 def grpo_step(model, # a causal LM with a TinyLoRA adapter
@@ -533,7 +609,7 @@ def grpo_train(model, # a causal LM with a TinyLoRA adapter
     "Train the model's TinyLoRA vector with GRPO."
     return train_loop('grpo', model, tokenizer, rows, config, grpo_step, run_dir, eval_rows, resume, progress, METRIC_PLOTS)
 
-# %% ../nbs/07_grpo.ipynb #3f58f595
+# %% ../nbs/07_grpo.ipynb #ea7cf583
 @call_parse
 def tinylora_grpo(
     root_dir:str='runs', # the run lives in ROOT_DIR/runs/RUN_ID
@@ -573,6 +649,7 @@ def tinylora_grpo(
     loss_agg:str=None, # 'token_mean', 'sequence_mean' or 'dr_grpo'
     scale_rewards:str=None, # 'group', 'batch' or 'none'
     skip_zero_std:bool_arg=None, # drop groups with no reward variance from the loss
+    skip_zero_advantage:bool_arg=None, # the update does not forward groups with zero loss and gradient (default true)
     resample_zero_std:int=None, # dynamic sampling: regenerate flat groups up to N times
     tis_cap:float=None, # truncated importance sampling cap
     reward_mode:str=None, # 'strict', 'flexible' or 'mixed'
