@@ -309,7 +309,7 @@ GRPO_PRESETS = {
                         checkpoint_every_steps=20),
 }
 
-# %% ../nbs/07_grpo.ipynb #7ce5a140
+# %% ../nbs/07_grpo.ipynb #36195657
 def sample_next(logits:torch.Tensor, # (n, V) next-token logits
                 temperature:float=1.0, # sampling temperature (> 0)
                 top_p:float=1.0, # nucleus: keep the most likely tokens up to this much probability mass
@@ -423,12 +423,11 @@ def sample_groups(model, # the causal LM (merge the adapter first for speed)
         ended = ~done & torch.isin(nxt, eos)
         n_tok[ended], done = t + 1, done | ended
         if bool(done.all()) or t == max_new_tokens - 1: break
-        logits = step(nxt, t)
-        if plain is None: continue
-        logits = linear(logits, plain[1]) if _ONEDNN.get() else (plain[1] @ logits.t()).t()
+        out = step(nxt, t)                                   # the logits, or with a plain head the last hidden states
+        logits = out if plain is None else linear(out, plain[1]) if _ONEDNN.get() else (plain[1] @ out.t()).t()
     return torch.stack(toks, 1), n_tok
 
-# %% ../nbs/07_grpo.ipynb #912558aa
+# %% ../nbs/07_grpo.ipynb #4f2586a6
 def _pad_right(seqs:list[torch.Tensor], pad:int)->torch.Tensor:
     width = max(1, max(len(s) for s in seqs))
     out = torch.full((len(seqs), width), pad, dtype=torch.long)
@@ -578,7 +577,7 @@ def _grpo_update(model, optimizer, b, cfg, scheduler):
     stats['frac_zero_std'] = zero.float().mean().item()
     return stats
 
-# %% ../nbs/07_grpo.ipynb #ae5ce230
+# %% ../nbs/07_grpo.ipynb #6cd2058e
 METRIC_PLOTS = ['reward_mean', 'strict_acc', 'format_rate', 'mean_len', 'grad_norm', 'v_norm']
 
 def grpo_step(model, # a causal LM with a TinyLoRA adapter
@@ -609,7 +608,7 @@ def grpo_train(model, # a causal LM with a TinyLoRA adapter
     "Train the model's TinyLoRA vector with GRPO."
     return train_loop('grpo', model, tokenizer, rows, config, grpo_step, run_dir, eval_rows, resume, progress, METRIC_PLOTS)
 
-# %% ../nbs/07_grpo.ipynb #ea7cf583
+# %% ../nbs/07_grpo.ipynb #a266b4c0
 @call_parse
 def tinylora_grpo(
     root_dir:str='runs', # the run lives in ROOT_DIR/runs/RUN_ID
