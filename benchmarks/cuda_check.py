@@ -90,7 +90,7 @@ def main():
         set_trainable_vector(m, torch.full((3,), 0.05))
         c = GRPOConfig(group_size=2, batch_prompts=2, max_new_tokens=6, micro_batch=2, lr=0.1, skip_zero_advantage=skip)
         torch.manual_seed(0); b = rollout(m, tok, make_arith_task(2), c); b['reward'] = torch.tensor([1., 0., 1., 1.])
-        st = grpo_update(m, torch.optim.AdamW(list(m.tinylora_vectors), lr=0.1), b, c)
+        grpo_update(m, torch.optim.AdamW(list(m.tinylora_vectors), lr=0.1), b, c)
         vs.append(torch.cat([p.detach().cpu().reshape(-1) for p in m.tinylora_vectors]))
     check('update without the flat group vs with it: vector (relative)', ((vs[0] - vs[1]).abs().max() / vs[1].abs().max()).item(), 1e-6)
 

@@ -240,7 +240,7 @@ class _TinyLoRAFn(torch.autograd.Function):
         dRs = dg.T @ h if ctx.needs_input_grad[5] else None                # g = h Rsᵀ  ⇒  ∂L/∂Rs = dgᵀ h
         return dx, None, None, None, None, dRs
 
-# %% ../nbs/00_adapter.ipynb #053ffefa
+# %% ../nbs/00_adapter.ipynb #4f391eee
 class TinyLoRALinear(nn.Module):
     "A frozen `nn.Linear` plus the TinyLoRA update `scale · U diag(s_out) (Σᵢ vᵢ Pᵢ) diag(s_in) Vᵀ`."
     def __init__(self,
@@ -294,7 +294,7 @@ class TinyLoRALinear(nn.Module):
         return torch.einsum('i,ijk->jk', self.v.to(self.P.device), self.P) / self.r_div
 
     def delta_weight(self)->torch.Tensor:
-        "ΔW = scale · B R Aᵀ in fp32, the (d_out, d_in) update (for merging and tests; the forward never builds it)."
+        "ΔW = scale · B R Aᵀ in fp32, the (d_out, d_in) update (for inspection and tests; neither the forward nor a merge builds it)."
         return self.scale * (self.B @ self.R() @ self.A.T)
 
     def forward(self, x:torch.Tensor)->torch.Tensor:
@@ -321,12 +321,11 @@ class TinyLoRALinear(nn.Module):
         if self.merged: return
         w = self.base.weight
         BR = self.B @ (self.scale * self.R())                                # ΔW = (B R) Aᵀ, never built on its own
-        if not keep_original and w.dtype == torch.float32:                  # fp32: added into the weight's own storage
-            self._orig_check = weight_checksum(w.data); w.data.addmm_(BR, self.A.T)
-        else:
-            merged = torch.addmm(w.data.float(), BR, self.A.T).to(w.dtype)
-            if keep_original: self._orig_weight, w.data = w.data, merged
-            else: self._orig_check = weight_checksum(w.data); w.data.copy_(merged)   # in place: no second tensor stays
+        if keep_original: self._orig_weight, w.data = w.data, torch.addmm(w.data.float(), BR, self.A.T).to(w.dtype)
+        else:                                                                # in place: no second tensor stays
+            self._orig_check = weight_checksum(w.data)
+            if w.dtype == torch.float32: w.data.addmm_(BR, self.A.T)       # fp32: added into the weight's own storage
+            else: w.data.copy_(torch.addmm(w.data.float(), BR, self.A.T))   # rounded once, on the copy in
         self._merged = True
 
     @torch.no_grad()
