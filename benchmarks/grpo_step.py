@@ -1,7 +1,8 @@
 """One GRPO step on SmolLM2-135M-Instruct (CPU), three ways, measured side by side in one run.
 
 Run: python benchmarks/grpo_step.py [--repeats N] [--skip-trl]
-Same 4 prompts x 4 samples, the same 64-token budget, a budget-13 adapter everywhere. This machine's speed drifts, so
+Same 4 prompts x 4 samples, the same 64-token budget, a budget-13 adapter and the same reward everywhere: the `cpu`
+preset's (the mean of the strict and flexible exact-match rewards plus 0.2 for a marked answer). This machine's speed drifts, so
 the steps are timed in rounds (each of ours and the one-at-a-time step once per round), and our step also runs right
 after each of TRL's steps, which is the time TRL is compared with. Peak memory is measured before, one setting after
 another, the default first:
@@ -12,7 +13,7 @@ another, the default first:
 Our default update does not forward the groups whose rewards are all equal (their loss and gradient are exactly zero:
 `skip_zero_advantage`); the one-by-one and TRL steps forward every completion. So the comparisons are printed twice:
 with our default, and with every group forwarded (`skip_zero_advantage=False`, the same work as theirs), and the number
-of groups our default forwarded.
+of groups our default forwarded (how many are flat depends on the samples: with this reward, some are and some are not).
 Targets: ours >= 5x faster than one-by-one and >= 2x faster than TRL; peak RSS of our step <= 1.3x the model's
 inference footprint (RSS after loading and one batched generation), at the default micro-batch (2 completions per
 forward/backward), for the default and with every group forwarded. Also printed: the peak against the peak RSS of that
@@ -23,10 +24,9 @@ from dataclasses import replace
 import torch
 from transformers.utils import logging
 from tinylora import load_model, inject_tinylora, set_trainable_vector, make_arith_task, format_prompt
-from tinylora.grpo import GRPOConfig, rollout, grpo_update
+from tinylora.grpo import GRPOConfig, GRPO_PRESETS, rollout, grpo_update, grade
 from tinylora.runs import release_memory
 from tinylora.tying import merge_tinylora, unmerge_tinylora, DEFAULT_TARGETS
-from tinylora.rewards import exact_match_reward
 
 def _status(key):
     for line in open('/proc/self/status'):
@@ -35,6 +35,7 @@ def reset_peak():
     with open('/proc/self/clear_refs', 'w') as fh: fh.write('5')
 
 P, G, T = 4, 4, 64
+REWARD = {k: GRPO_PRESETS['cpu'][k] for k in ('reward_mode', 'format_reward')}   # the cpu preset's reward, for all three
 
 FORWARDED = []              # groups our update forwarded, per step with skip_zero_advantage on
 
@@ -44,7 +45,7 @@ def ours_step(model, tok, rows, cfg, opt):
     if cfg.skip_zero_advantage: FORWARDED.append(st['groups_forwarded'])
     release_memory()          # as the training loop does after every step
 
-def one_by_one_step(model, tok, rows, opt):
+def one_by_one_step(model, tok, rows, opt, cfg):
     "Generate and score one sample at a time (the research pack's loop), REINFORCE with summed log-probs."
     opt.zero_grad()
     for r in rows:
@@ -57,7 +58,7 @@ def one_by_one_step(model, tok, rows, opt):
                 out = model.generate(**enc, max_new_tokens=T, do_sample=True, temperature=1.0, top_k=0, pad_token_id=tok.pad_token_id)
                 samples.append(out[0, enc.input_ids.shape[1]:])
         unmerge_tinylora(model)
-        rewards = torch.tensor([exact_match_reward(tok.decode(s, skip_special_tokens=True), r['gold']) for s in samples])
+        rewards = grade([dict(text=tok.decode(s, skip_special_tokens=True)) for s in samples], [r['gold']] * G, cfg)['reward']
         adv = rewards - rewards.mean()
         for s, a in zip(samples, adv):
             ids = torch.cat([enc.input_ids[0], s])[None]
@@ -66,13 +67,13 @@ def one_by_one_step(model, tok, rows, opt):
             (-(a * lp) / (len(rows) * G)).backward()
     opt.step()
 
-def trl_step_times(base, tok, rows, repeats, ours):
+def trl_step_times(base, tok, rows, repeats, ours, cfg):
     "TRL's step times, and each of `ours` (name -> step) timed right after each of TRL's steps (so the machine's drift hits all alike)."
     from datasets import Dataset
     from peft import TinyLoraConfig
     from trl import GRPOConfig as TRLConfig, GRPOTrainer
     from transformers import TrainerCallback
-    from tinylora.rewards import trl_exact_match
+    from tinylora.trl_grpo import trl_rewards
     times, mine = [], {k: [] for k in ours}
     class Timer(TrainerCallback):
         def on_step_begin(self, *a, **k): self.t = time.perf_counter()
@@ -85,9 +86,10 @@ def trl_step_times(base, tok, rows, repeats, ours):
     args = TRLConfig(output_dir='/tmp/trl-bench', use_cpu=True, bf16=False, per_device_train_batch_size=P * G, num_generations=G,
                      max_completion_length=T, max_steps=repeats + 1, learning_rate=1e-3, logging_steps=1000, report_to='none',
                      save_strategy='no', epsilon=0.2, epsilon_high=0.4, loss_type='dapo', beta=0.0, temperature=1.0,
+                     reward_weights=trl_rewards(cfg)[1],
                      dataloader_num_workers=0, disable_tqdm=True)
     peft_cfg = TinyLoraConfig(r=2, u=1, weight_tying=1 - 13 / 210, target_modules=list(DEFAULT_TARGETS))
-    tr = GRPOTrainer(model=base, reward_funcs=trl_exact_match, args=args, train_dataset=ds,
+    tr = GRPOTrainer(model=base, reward_funcs=trl_rewards(cfg)[0], args=args, train_dataset=ds,
                      processing_class=tok, peft_config=peft_cfg, callbacks=[Timer()])
     tr.train()
     return times[1:], {k: v[1:] for k, v in mine.items()}
@@ -100,7 +102,7 @@ def main():
     prompts = [format_prompt(r['question'], tok) for r in rows for _ in range(G)]
     with torch.no_grad(): base.generate(**tok(prompts, return_tensors='pt', padding=True), max_new_tokens=T, do_sample=False)
     inference_rss, inference_peak = _status('VmRSS:'), _status('VmHWM:')
-    cfg = GRPOConfig(batch_prompts=P, group_size=G, max_new_tokens=T, lr=1e-3)   # default micro-batch
+    cfg = GRPOConfig(batch_prompts=P, group_size=G, max_new_tokens=T, lr=1e-3, **REWARD)   # default micro-batch
     model = base; inject_tinylora(model, 13); set_trainable_vector(model, torch.full((13,), 0.01))   # in place: one copy
     opt = torch.optim.AdamW(list(model.tinylora_vectors), lr=1e-3)
     torch.manual_seed(0)
@@ -120,17 +122,18 @@ def main():
     for _ in range(a.repeats):
         for name, c in settings.items():
             t = time.perf_counter(); ours_step(model, tok, rows, c, opt); times[name].append(time.perf_counter() - t)
-        t = time.perf_counter(); one_by_one_step(model, tok, rows, opt); times['one-by-one'].append(time.perf_counter() - t)
+        t = time.perf_counter(); one_by_one_step(model, tok, rows, opt, cfg); times['one-by-one'].append(time.perf_counter() - t)
     med = {k: statistics.median(v) for k, v in times.items()}
     t_trl = paired = None
     if not a.skip_trl:
         trl, mine = trl_step_times(load_model(device='cpu')[0], tok, rows, a.repeats,
                                    {'default': lambda: ours_step(model, tok, rows, cfg, opt),
-                                    'every group forwarded': lambda: ours_step(model, tok, rows, full, opt)})
+                                    'every group forwarded': lambda: ours_step(model, tok, rows, full, opt)}, cfg)
         t_trl, paired = statistics.median(trl), {k: statistics.median(v) for k, v in mine.items()}
     t_ours, t_obo, peak = med['default'], med['one-by-one'], peaks['default']
     t_full = med['every group forwarded']
-    print(f'SmolLM2-135M-Instruct, CPU fp32, {torch.get_num_threads()} threads; {P} prompts x {G} samples, {T} new tokens; medians of {a.repeats}')
+    print(f'SmolLM2-135M-Instruct, CPU fp32, {torch.get_num_threads()} threads; {P} prompts x {G} samples, {T} new tokens; '
+          f'reward {REWARD}; medians of {a.repeats}')
     print(f"{'method':44} {'s/step':>8} {'ours s/step':>12} {'ours faster by':>15} {'target':>8}")
     print(f"{'one sample at a time (research pack)':44} {t_obo:8.2f} {t_ours:12.2f} {t_obo / t_ours:14.2f}x {'>= 5x':>8} {'met' if t_obo / t_ours >= 5 else 'NOT met'}")
     print(f"{'  the same, every group forwarded':44} {t_obo:8.2f} {t_full:12.2f} {t_obo / t_full:14.2f}x")

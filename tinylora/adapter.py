@@ -214,33 +214,36 @@ def linear(x:torch.Tensor, # (..., d_in)
     y = torch.ops.mkldnn._linear_pointwise(x.reshape(-1, x.shape[-1]), W, b, 'none', [], '')
     return y.reshape(*x.shape[:-1], W.shape[0])
 
-# %% ../nbs/00_adapter.ipynb #bca50be2
+# %% ../nbs/00_adapter.ipynb #65b25c98
 class _TinyLoRAFn(torch.autograd.Function):
-    "y = x Wᵀ + b + ((x A) Rsᵀ) Bᵀ for a frozen W, with the update added in place (forward and input gradient)."
+    "y = x Wᵀ + b + ((x A) Rsᵀ) Bᵀ, Rs = scale · Σᵢ vᵢ Pᵢ / r_div, for a frozen W: the update added in place, and v's gradient from Rs's."
     @staticmethod
-    def forward(ctx, x, W, bias, At, Bt, Rs):
+    def forward(ctx, x, W, bias, At, Bt, v, P, scale, r_div):
+        Rs = scale * (torch.einsum('i,ijk->jk', v, P) / r_div)            # as `TinyLoRALinear.R`, with no graph of its own
         x2 = x.reshape(-1, x.shape[-1])
         h = x2 @ At.T                                                      # (N, r)
         y = linear(x2, W, bias)
         y.addmm_(h @ Rs.T, Bt)                                             # + g Bᵀ, in place
-        ctx.save_for_backward(W, At, Bt, Rs, h)
-        ctx.in_shape = x.shape
+        ctx.save_for_backward(W, At, Bt, P, Rs, h)
+        ctx.in_shape, ctx.c = x.shape, (scale, r_div)
         return y.reshape(*x.shape[:-1], W.shape[0])
 
     @staticmethod
     def backward(ctx, dy):
-        W, At, Bt, Rs, h = ctx.saved_tensors
+        W, At, Bt, P, Rs, h = ctx.saved_tensors
         dy2 = dy.reshape(-1, dy.shape[-1])
         dg = dy2 @ Bt.T                                                    # (N, r)
-        dx = None
+        dx = dv = None
         if ctx.needs_input_grad[0]:
             dx = linear(dy2, W.T)
             dx.addmm_(dg @ Rs, At)                                         # + dg Rs Aᵀ, in place
             dx = dx.reshape(ctx.in_shape)
-        dRs = dg.T @ h if ctx.needs_input_grad[5] else None                # g = h Rsᵀ  ⇒  ∂L/∂Rs = dgᵀ h
-        return dx, None, None, None, None, dRs
+        if ctx.needs_input_grad[5]:                                        # g = h Rsᵀ  ⇒  ∂L/∂Rs = dgᵀ h, and ∂Rs/∂vᵢ = scale Pᵢ / r_div
+            scale, r_div = ctx.c
+            dv = P.flatten(1) @ ((dg.T @ h) * scale / r_div).flatten()
+        return dx, None, None, None, None, dv, None, None, None
 
-# %% ../nbs/00_adapter.ipynb #4f391eee
+# %% ../nbs/00_adapter.ipynb #11d078c3
 class TinyLoRALinear(nn.Module):
     "A frozen `nn.Linear` plus the TinyLoRA update `scale · U diag(s_out) (Σᵢ vᵢ Pᵢ) diag(s_in) Vᵀ`."
     def __init__(self,
@@ -303,7 +306,7 @@ class TinyLoRALinear(nn.Module):
         b = self.base.bias
         if (self.point_v is None and x.dtype == W.dtype == self.At.dtype and not W.requires_grad
                 and (b is None or not b.requires_grad)):
-            return _TinyLoRAFn.apply(x, W, b, self.At, self.Bt, self.scale * self.R())
+            return _TinyLoRAFn.apply(x, W, b, self.At, self.Bt, self.v.to(self.P.device), self.P, self.scale, self.r_div)
         y = self.base(x)
         h = F.linear(x.to(self.At.dtype), self.At)                                     # x A, (..., r)
         if self.point_v is None: h = F.linear(h, self.scale * self.R())               # (x A) (scale R)ᵀ
@@ -353,9 +356,10 @@ def weight_checksum(w:torch.Tensor, # any tensor
                    )->tuple: # (shape, dtype, sum, row-weighted sum, column-weighted sum) of its bit patterns
     "A cheap fingerprint of a tensor's exact bytes: the same bytes give the same tuple, a changed row or column another."
     ints = {1: torch.int8, 2: torch.int16, 4: torch.int32, 8: torch.int64}[w.element_size()]
-    b = w.detach().contiguous().view(ints)
+    acc = torch.int64 if ints == torch.int64 else torch.int32    # row and column sums wrap around (modulo 2³² or 2⁶⁴): no
+    b = w.detach().contiguous().view(ints)                       # widened copy of the tensor, and the same for any order
     b2 = b.reshape(b.shape[0], -1) if b.dim() > 1 else b.reshape(1, -1)
-    rows, cols = b2.sum(1, dtype=torch.int64), b2.sum(0, dtype=torch.int64)
+    rows, cols = b2.sum(1, dtype=acc).long(), b2.sum(0, dtype=acc).long()
     pos = lambda n: torch.arange(1, n + 1, device=b.device, dtype=torch.int64)
     return (tuple(w.shape), str(w.dtype), int(rows.sum()), int((rows * pos(len(rows))).sum()), int((cols * pos(len(cols))).sum()))
 

@@ -184,7 +184,7 @@ def group_logprobs(model, # the policy (the adapter on, or off for the reference
             if pairs: torch.autograd.backward([t for t, _ in pairs], [g for _, g in pairs])
     return torch.cat(out)
 
-# %% ../nbs/07_grpo.ipynb #bec0a229
+# %% ../nbs/07_grpo.ipynb #be889b5e
 class _SwiGLU(torch.autograd.Function):
     "silu(g) * u keeping only g and u for the backward; silu(g) is recomputed there by the operations autograd would run."
     @staticmethod
@@ -207,16 +207,40 @@ def _swiglu_mlps(model)->list:
     return [m for m in model.modules() if all(hasattr(m, a) for a in ('gate_proj', 'up_proj', 'down_proj', 'act_fn'))
             and type(m.act_fn).__name__ in ('SiLU', 'SiLUActivation') and 'forward' not in vars(m)]
 
+class _RMSNorm(torch.autograd.Function):
+    "w ⊙ x/rms(x) by the Llama-type norm's own operations (fp32, rounded to x's dtype before w), keeping only x and 1/rms."
+    @staticmethod
+    def forward(ctx, x, weight, eps):
+        xf = x.to(torch.float32)
+        inv = torch.rsqrt(xf.pow(2).mean(-1, keepdim=True) + eps)
+        ctx.save_for_backward(x, weight, inv)
+        return weight * (xf * inv).to(x.dtype)
+
+    @staticmethod
+    def backward(ctx, dy):
+        x, weight, inv = ctx.saved_tensors
+        xh, g = x.to(torch.float32) * inv, (dy * weight).to(torch.float32)
+        return ((g - xh * (g * xh).mean(-1, keepdim=True)) * inv).to(x.dtype), None, None
+
+def _rmsnorm_forward(self, x): return _RMSNorm.apply(x, self.weight, self.variance_epsilon)
+
+def _rms_norms(model)->list:
+    "The RMS norms of a Llama-type `model` (Llama's formula, frozen weight) that can take `_rmsnorm_forward`."
+    if getattr(getattr(model, 'config', None), 'model_type', None) not in _LLAMA_TYPES: return []
+    return [m for m in model.modules() if type(m).__name__.endswith('RMSNorm') and hasattr(m, 'variance_epsilon')
+            and isinstance(getattr(m, 'weight', None), torch.Tensor) and not m.weight.requires_grad and 'forward' not in vars(m)]
+
 @contextlib.contextmanager
-def lean_activations(model, # a causal LM; Llama-type models get both changes, others none
+def lean_activations(model, # a causal LM; Llama-type models get all three changes, others none
                     ):
-    "While inside: SwiGLU blocks keep two of their three tensors, and attention keeps unrepeated keys and values."
-    mlps = _swiglu_mlps(model)
+    "While inside: SwiGLU blocks keep two of their three tensors, RMS norms their input and 1/rms, attention unrepeated keys and values."
+    mlps, norms = _swiglu_mlps(model), _rms_norms(model)
     try:
         for m in mlps: m.forward = types.MethodType(_swiglu_forward, m)
+        for m in norms: m.forward = types.MethodType(_rmsnorm_forward, m)
         with mock.patch.dict(os.environ, {'TRANSFORMERS_SDPA_FORCE_GQA': '1'} if mlps else {}): yield len(mlps)
     finally:
-        for m in mlps: vars(m).pop('forward', None)
+        for m in mlps + norms: vars(m).pop('forward', None)
 
 # %% ../nbs/07_grpo.ipynb #eb06800c
 def grpo_token_loss(logp:torch.Tensor, # (n, C) log-probs under the current policy (with grad)
