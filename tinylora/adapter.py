@@ -214,12 +214,23 @@ def linear(x:torch.Tensor, # (..., d_in)
     y = torch.ops.mkldnn._linear_pointwise(x.reshape(-1, x.shape[-1]), W, b, 'none', [], '')
     return y.reshape(*x.shape[:-1], W.shape[0])
 
-# %% ../nbs/00_adapter.ipynb #65b25c98
+# %% ../nbs/00_adapter.ipynb #b7d7488f
+def _r_matrix(v:torch.Tensor, P:torch.Tensor, scale:float=1.0, r_div:float=1.0)->torch.Tensor:
+    "scale · Σᵢ vᵢ Pᵢ / r_div as one product (a factor of 1 is not applied: the same bits, fewer operations)."
+    R = (v @ P.flatten(1)).view(P.shape[1:])
+    if r_div != 1: R = R / r_div
+    return scale * R if scale != 1 else R
+
+def _r_matrix_grad(g:torch.Tensor, scale:float, r_div:float)->torch.Tensor:
+    "The gradient that reaches Σᵢ vᵢ Pᵢ from `g`, the gradient of `_r_matrix`'s result."
+    if scale != 1: g = g * scale
+    return g / r_div if r_div != 1 else g
+
 class _TinyLoRAFn(torch.autograd.Function):
     "y = x Wᵀ + b + ((x A) Rsᵀ) Bᵀ, Rs = scale · Σᵢ vᵢ Pᵢ / r_div, for a frozen W: the update added in place, and v's gradient from Rs's."
     @staticmethod
     def forward(ctx, x, W, bias, At, Bt, v, P, scale, r_div):
-        Rs = scale * (torch.einsum('i,ijk->jk', v, P) / r_div)            # as `TinyLoRALinear.R`, with no graph of its own
+        Rs = _r_matrix(v, P, scale, r_div)                                 # as `TinyLoRALinear` forms it, with no graph of its own
         x2 = x.reshape(-1, x.shape[-1])
         h = x2 @ At.T                                                      # (N, r)
         y = linear(x2, W, bias)
@@ -239,11 +250,10 @@ class _TinyLoRAFn(torch.autograd.Function):
             dx.addmm_(dg @ Rs, At)                                         # + dg Rs Aᵀ, in place
             dx = dx.reshape(ctx.in_shape)
         if ctx.needs_input_grad[5]:                                        # g = h Rsᵀ  ⇒  ∂L/∂Rs = dgᵀ h, and ∂Rs/∂vᵢ = scale Pᵢ / r_div
-            scale, r_div = ctx.c
-            dv = P.flatten(1) @ ((dg.T @ h) * scale / r_div).flatten()
+            dv = P.flatten(1) @ _r_matrix_grad(dg.T @ h, *ctx.c).flatten()
         return dx, None, None, None, None, dv, None, None, None
 
-# %% ../nbs/00_adapter.ipynb #11d078c3
+# %% ../nbs/00_adapter.ipynb #64b417c4
 class TinyLoRALinear(nn.Module):
     "A frozen `nn.Linear` plus the TinyLoRA update `scale · U diag(s_out) (Σᵢ vᵢ Pᵢ) diag(s_in) Vᵀ`."
     def __init__(self,
@@ -294,11 +304,13 @@ class TinyLoRALinear(nn.Module):
 
     def R(self)->torch.Tensor:
         "The r×r matrix Σᵢ vᵢ Pᵢ (fp32)."
-        return torch.einsum('i,ijk->jk', self.v.to(self.P.device), self.P) / self.r_div
+        return _r_matrix(self.v.to(self.P.device), self.P, 1.0, self.r_div)
+
+    def _scaled_R(self)->torch.Tensor: return _r_matrix(self.v.to(self.P.device), self.P, self.scale, self.r_div)
 
     def delta_weight(self)->torch.Tensor:
         "ΔW = scale · B R Aᵀ in fp32, the (d_out, d_in) update (for inspection and tests; neither the forward nor a merge builds it)."
-        return self.scale * (self.B @ self.R() @ self.A.T)
+        return self.B @ self._scaled_R() @ self.A.T
 
     def forward(self, x:torch.Tensor)->torch.Tensor:
         if not self.enabled or self.merged: return linear(x, self.base.weight, self.base.bias) if _ONEDNN.get() else self.base(x)
@@ -309,7 +321,7 @@ class TinyLoRALinear(nn.Module):
             return _TinyLoRAFn.apply(x, W, b, self.At, self.Bt, self.v.to(self.P.device), self.P, self.scale, self.r_div)
         y = self.base(x)
         h = F.linear(x.to(self.At.dtype), self.At)                                     # x A, (..., r)
-        if self.point_v is None: h = F.linear(h, self.scale * self.R())               # (x A) (scale R)ᵀ
+        if self.point_v is None: h = F.linear(h, self._scaled_R())                    # (x A) (scale R)ᵀ
         else:  # K vectors, one per block of the batch: rows k·n/K … (k+1)·n/K use point_v[k]
             K = self.point_v.shape[0]
             R = torch.einsum('ki,ijl->kjl', self.point_v.to(self.P.device), self.P) / self.r_div
@@ -323,7 +335,7 @@ class TinyLoRALinear(nn.Module):
         "Write W + ΔW (from fp32, rounded once) into the weight, remembering the original for an exact unmerge."
         if self.merged: return
         w = self.base.weight
-        BR = self.B @ (self.scale * self.R())                                # ΔW = (B R) Aᵀ, never built on its own
+        BR = self.B @ self._scaled_R()                                       # ΔW = (B R) Aᵀ, never built on its own
         if keep_original: self._orig_weight, w.data = w.data, torch.addmm(w.data.float(), BR, self.A.T).to(w.dtype)
         else:                                                                # in place: no second tensor stays
             self._orig_check = weight_checksum(w.data)

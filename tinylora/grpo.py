@@ -184,7 +184,7 @@ def group_logprobs(model, # the policy (the adapter on, or off for the reference
             if pairs: torch.autograd.backward([t for t, _ in pairs], [g for _, g in pairs])
     return torch.cat(out)
 
-# %% ../nbs/07_grpo.ipynb #be889b5e
+# %% ../nbs/07_grpo.ipynb #d3c06b99
 class _SwiGLU(torch.autograd.Function):
     "silu(g) * u keeping only g and u for the backward; silu(g) is recomputed there by the operations autograd would run."
     @staticmethod
@@ -230,15 +230,42 @@ def _rms_norms(model)->list:
     return [m for m in model.modules() if type(m).__name__.endswith('RMSNorm') and hasattr(m, 'variance_epsilon')
             and isinstance(getattr(m, 'weight', None), torch.Tensor) and not m.weight.requires_grad and 'forward' not in vars(m)]
 
+class _Rotary(torch.autograd.Function):
+    "q cos + rotate_half(q) sin by transformers' own operations; the backward keeps only cos and sin and allocates no sliced gradients."
+    @staticmethod
+    def forward(ctx, q, cos, sin, rotate_half):
+        ctx.save_for_backward(cos, sin)
+        return (q * cos) + (rotate_half(q) * sin)
+
+    @staticmethod
+    def backward(ctx, dy):
+        cos, sin = ctx.saved_tensors
+        z, h = dy * sin, dy.shape[-1] // 2                                 # rotate_half(q) = (−q₂, q₁): its transpose maps z to (z₂, −z₁)
+        return dy * cos + torch.cat((z[..., h:], -z[..., :h]), -1), None, None, None
+
+_ROTARY_TYPES = ('llama', 'mistral', 'qwen2', 'qwen3', 'smollm3')   # rotary embedding over the whole head (Phi-3's is partial)
+
+def _rotary_patch(model):
+    "A patch of `model`'s modeling module whose `apply_rotary_pos_emb` runs `_Rotary` (Llama-type, whole-head rotation), else None."
+    if getattr(getattr(model, 'config', None), 'model_type', None) not in _ROTARY_TYPES: return None
+    attn = next((m.self_attn for m in model.modules() if hasattr(m, 'self_attn')), None)
+    mod = sys.modules.get(type(attn).__module__) if attn is not None else None
+    if mod is None or not all(hasattr(mod, a) for a in ('apply_rotary_pos_emb', 'rotate_half')): return None
+    def apply_rotary_pos_emb(q, k, cos, sin, unsqueeze_dim=1):
+        cos, sin = cos.unsqueeze(unsqueeze_dim), sin.unsqueeze(unsqueeze_dim)
+        return _Rotary.apply(q, cos, sin, mod.rotate_half), _Rotary.apply(k, cos, sin, mod.rotate_half)
+    return mock.patch.object(mod, 'apply_rotary_pos_emb', apply_rotary_pos_emb)
+
 @contextlib.contextmanager
-def lean_activations(model, # a causal LM; Llama-type models get all three changes, others none
+def lean_activations(model, # a causal LM; Llama-type models get these changes, others none
                     ):
-    "While inside: SwiGLU blocks keep two of their three tensors, RMS norms their input and 1/rms, attention unrepeated keys and values."
-    mlps, norms = _swiglu_mlps(model), _rms_norms(model)
+    "While inside: SwiGLU blocks keep two of their three tensors, RMS norms their input and 1/rms, the rotary embedding only cos and sin, attention unrepeated keys and values."
+    mlps, norms, rotary = _swiglu_mlps(model), _rms_norms(model), _rotary_patch(model)
     try:
         for m in mlps: m.forward = types.MethodType(_swiglu_forward, m)
         for m in norms: m.forward = types.MethodType(_rmsnorm_forward, m)
-        with mock.patch.dict(os.environ, {'TRANSFORMERS_SDPA_FORCE_GQA': '1'} if mlps else {}): yield len(mlps)
+        with (mock.patch.dict(os.environ, {'TRANSFORMERS_SDPA_FORCE_GQA': '1'} if mlps else {}),
+              rotary or contextlib.nullcontext()): yield len(mlps)
     finally:
         for m in mlps + norms: vars(m).pop('forward', None)
 
