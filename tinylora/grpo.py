@@ -269,7 +269,7 @@ def lean_activations(model, # a causal LM; Llama-type models get these changes, 
     finally:
         for m in mlps + norms: vars(m).pop('forward', None)
 
-# %% ../nbs/07_grpo.ipynb #eb06800c
+# %% ../nbs/07_grpo.ipynb #93d88a5c
 def grpo_token_loss(logp:torch.Tensor, # (n, C) log-probs under the current policy (with grad)
                     old_logp:torch.Tensor, # (n, C) log-probs when the batch was drawn
                     adv:torch.Tensor, # (n,) advantage of each completion
@@ -312,7 +312,7 @@ def aggregate_loss(loss:torch.Tensor, # (n, C) masked per-token loss
     if how == 'dr_grpo': return loss.sum() / (n_seqs * (max_new_tokens or loss.shape[1]))
     raise ValueError(f"loss_agg must be 'token_mean', 'sequence_mean' or 'dr_grpo', not {how!r}")
 
-# %% ../nbs/07_grpo.ipynb #bad01e83
+# %% ../nbs/07_grpo.ipynb #d4cbccd6
 @dataclass
 class GRPOConfig(RunConfig):
     "Every setting of a GRPO run: `RunConfig`'s and these."
@@ -360,7 +360,7 @@ GRPO_PRESETS = {
                         checkpoint_every_steps=20),
 }
 
-# %% ../nbs/07_grpo.ipynb #36195657
+# %% ../nbs/07_grpo.ipynb #e457507e
 def sample_next(logits:torch.Tensor, # (n, V) next-token logits
                 temperature:float=1.0, # sampling temperature (> 0)
                 top_p:float=1.0, # nucleus: keep the most likely tokens up to this much probability mass
@@ -478,7 +478,7 @@ def sample_groups(model, # the causal LM (merge the adapter first for speed)
         logits = out if plain is None else linear(out, plain[1]) if _ONEDNN.get() else (plain[1] @ out.t()).t()
     return torch.stack(toks, 1), n_tok
 
-# %% ../nbs/07_grpo.ipynb #4f2586a6
+# %% ../nbs/07_grpo.ipynb #12b2ee27
 def _pad_right(seqs:list[torch.Tensor], pad:int)->torch.Tensor:
     width = max(1, max(len(s) for s in seqs))
     out = torch.full((len(seqs), width), pad, dtype=torch.long)
@@ -628,7 +628,7 @@ def _grpo_update(model, optimizer, b, cfg, scheduler):
     stats['frac_zero_std'] = zero.float().mean().item()
     return stats
 
-# %% ../nbs/07_grpo.ipynb #6cd2058e
+# %% ../nbs/07_grpo.ipynb #46ed474b
 METRIC_PLOTS = ['reward_mean', 'strict_acc', 'format_rate', 'mean_len', 'grad_norm', 'v_norm']
 
 def grpo_step(model, # a causal LM with a TinyLoRA adapter
@@ -659,7 +659,7 @@ def grpo_train(model, # a causal LM with a TinyLoRA adapter
     "Train the model's TinyLoRA vector with GRPO."
     return train_loop('grpo', model, tokenizer, rows, config, grpo_step, run_dir, eval_rows, resume, progress, METRIC_PLOTS)
 
-# %% ../nbs/07_grpo.ipynb #a266b4c0
+# %% ../nbs/07_grpo.ipynb #4e90e9ab
 @call_parse
 def tinylora_grpo(
     root_dir:str='runs', # the run lives in ROOT_DIR/runs/RUN_ID
