@@ -93,6 +93,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                'tinylora.grpo._grpo_update': ('grpo.html#_grpo_update', 'tinylora/grpo.py'),
                                'tinylora.grpo._kv_decoder_fits': ('grpo.html#_kv_decoder_fits', 'tinylora/grpo.py'),
                                'tinylora.grpo._logprobs_nograd': ('grpo.html#_logprobs_nograd', 'tinylora/grpo.py'),
+                               'tinylora.grpo._model_type': ('grpo.html#_model_type', 'tinylora/grpo.py'),
+                               'tinylora.grpo._modeling_module': ('grpo.html#_modeling_module', 'tinylora/grpo.py'),
                                'tinylora.grpo._on': ('grpo.html#_on', 'tinylora/grpo.py'),
                                'tinylora.grpo._pad_right': ('grpo.html#_pad_right', 'tinylora/grpo.py'),
                                'tinylora.grpo._plain_head': ('grpo.html#_plain_head', 'tinylora/grpo.py'),

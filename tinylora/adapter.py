@@ -214,10 +214,10 @@ def linear(x:torch.Tensor, # (..., d_in)
     y = torch.ops.mkldnn._linear_pointwise(x.reshape(-1, x.shape[-1]), W, b, 'none', [], '')
     return y.reshape(*x.shape[:-1], W.shape[0])
 
-# %% ../nbs/00_adapter.ipynb #b7d7488f
+# %% ../nbs/00_adapter.ipynb #e6d25a20
 def _r_matrix(v:torch.Tensor, P:torch.Tensor, scale:float=1.0, r_div:float=1.0)->torch.Tensor:
-    "scale · Σᵢ vᵢ Pᵢ / r_div as one product (a factor of 1 is not applied: the same bits, fewer operations)."
-    R = (v @ P.flatten(1)).view(P.shape[1:])
+    "scale · Σᵢ vᵢ Pᵢ / r_div as one product, for one v (u,) or K of them (K, u) (a factor of 1 is not applied: the same bits, fewer operations)."
+    R = (v @ P.flatten(1)).view(*v.shape[:-1], *P.shape[1:])
     if r_div != 1: R = R / r_div
     return scale * R if scale != 1 else R
 
@@ -253,7 +253,7 @@ class _TinyLoRAFn(torch.autograd.Function):
             dv = P.flatten(1) @ _r_matrix_grad(dg.T @ h, *ctx.c).flatten()
         return dx, None, None, None, None, dv, None, None, None
 
-# %% ../nbs/00_adapter.ipynb #64b417c4
+# %% ../nbs/00_adapter.ipynb #377b2bb3
 class TinyLoRALinear(nn.Module):
     "A frozen `nn.Linear` plus the TinyLoRA update `scale · U diag(s_out) (Σᵢ vᵢ Pᵢ) diag(s_in) Vᵀ`."
     def __init__(self,
@@ -324,8 +324,8 @@ class TinyLoRALinear(nn.Module):
         if self.point_v is None: h = F.linear(h, self._scaled_R())                    # (x A) (scale R)ᵀ
         else:  # K vectors, one per block of the batch: rows k·n/K … (k+1)·n/K use point_v[k]
             K = self.point_v.shape[0]
-            R = torch.einsum('ki,ijl->kjl', self.point_v.to(self.P.device), self.P) / self.r_div
-            h = torch.bmm(h.reshape(K, -1, self.r), self.scale * R.transpose(1, 2)).reshape(h.shape)
+            R = _r_matrix(self.point_v.to(self.P.device), self.P, self.scale, self.r_div)
+            h = torch.bmm(h.reshape(K, -1, self.r), R.transpose(1, 2)).reshape(h.shape)
         return y + (h @ self.Bt).to(y.dtype)
 
     @torch.no_grad()

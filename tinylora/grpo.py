@@ -70,7 +70,7 @@ def token_logprobs(model, # the policy (the adapter on, or off for the reference
     logits = model(input_ids=ids, attention_mask=att, position_ids=pos, logits_to_keep=C + 1).logits[:, :-1]
     return _token_logprob(logits, comp_ids, temperature) * comp_mask
 
-# %% ../nbs/07_grpo.ipynb #6cbab68f
+# %% ../nbs/07_grpo.ipynb #c00e32d9
 def _chunks(n, size): return [slice(i, min(i + size, n)) for i in range(0, n, size)]
 
 @functools.cache
@@ -120,10 +120,17 @@ class _HeadLogprob(torch.autograd.Function):
 
 _LLAMA_TYPES = ('llama', 'mistral', 'qwen2', 'qwen3', 'smollm3', 'phi3')   # Llama-type decoders (plain head; SwiGLU unless fused)
 
+def _model_type(model)->str|None: return getattr(getattr(model, 'config', None), 'model_type', None)
+
+def _modeling_module(model):
+    "The `transformers` module that defines `model`'s attention (its `apply_rotary_pos_emb` is the one attention calls), or None."
+    attn = next((m.self_attn for m in model.modules() if hasattr(m, 'self_attn')), None)
+    return sys.modules.get(type(attn).__module__) if attn is not None else None
+
 def _plain_head(model):
     "The decoder and the output weight when the logits are the plain product h Wᵀ; else None."
     head = model.get_output_embeddings() if hasattr(model, 'get_output_embeddings') else None
-    if (getattr(model.config, 'model_type', None) not in _LLAMA_TYPES or type(head) is not torch.nn.Linear
+    if (_model_type(model) not in _LLAMA_TYPES or type(head) is not torch.nn.Linear
             or head.bias is not None or not hasattr(model, 'get_decoder')): return None
     return model.get_decoder(), head.weight
 
@@ -184,7 +191,7 @@ def group_logprobs(model, # the policy (the adapter on, or off for the reference
             if pairs: torch.autograd.backward([t for t, _ in pairs], [g for _, g in pairs])
     return torch.cat(out)
 
-# %% ../nbs/07_grpo.ipynb #d3c06b99
+# %% ../nbs/07_grpo.ipynb #f1c1a70e
 class _SwiGLU(torch.autograd.Function):
     "silu(g) * u keeping only g and u for the backward; silu(g) is recomputed there by the operations autograd would run."
     @staticmethod
@@ -203,7 +210,7 @@ def _swiglu_forward(self, x): return self.down_proj(_SwiGLU.apply(self.gate_proj
 
 def _swiglu_mlps(model)->list:
     "The feed-forward blocks of `model` that compute down(silu(gate(x)) * up(x)) and can take `_swiglu_forward`."
-    if getattr(getattr(model, 'config', None), 'model_type', None) not in _LLAMA_TYPES: return []
+    if _model_type(model) not in _LLAMA_TYPES: return []
     return [m for m in model.modules() if all(hasattr(m, a) for a in ('gate_proj', 'up_proj', 'down_proj', 'act_fn'))
             and type(m.act_fn).__name__ in ('SiLU', 'SiLUActivation') and 'forward' not in vars(m)]
 
@@ -226,7 +233,7 @@ def _rmsnorm_forward(self, x): return _RMSNorm.apply(x, self.weight, self.varian
 
 def _rms_norms(model)->list:
     "The RMS norms of a Llama-type `model` (Llama's formula, frozen weight) that can take `_rmsnorm_forward`."
-    if getattr(getattr(model, 'config', None), 'model_type', None) not in _LLAMA_TYPES: return []
+    if _model_type(model) not in _LLAMA_TYPES: return []
     return [m for m in model.modules() if type(m).__name__.endswith('RMSNorm') and hasattr(m, 'variance_epsilon')
             and isinstance(getattr(m, 'weight', None), torch.Tensor) and not m.weight.requires_grad and 'forward' not in vars(m)]
 
@@ -243,13 +250,11 @@ class _Rotary(torch.autograd.Function):
         z, h = dy * sin, dy.shape[-1] // 2                                 # rotate_half(q) = (−q₂, q₁): its transpose maps z to (z₂, −z₁)
         return dy * cos + torch.cat((z[..., h:], -z[..., :h]), -1), None, None, None
 
-_ROTARY_TYPES = ('llama', 'mistral', 'qwen2', 'qwen3', 'smollm3')   # rotary embedding over the whole head (Phi-3's is partial)
+_ROTARY_TYPES = tuple(t for t in _LLAMA_TYPES if t != 'phi3')   # rotary embedding over the whole head (Phi-3's is partial)
 
 def _rotary_patch(model):
     "A patch of `model`'s modeling module whose `apply_rotary_pos_emb` runs `_Rotary` (Llama-type, whole-head rotation), else None."
-    if getattr(getattr(model, 'config', None), 'model_type', None) not in _ROTARY_TYPES: return None
-    attn = next((m.self_attn for m in model.modules() if hasattr(m, 'self_attn')), None)
-    mod = sys.modules.get(type(attn).__module__) if attn is not None else None
+    mod = _modeling_module(model) if _model_type(model) in _ROTARY_TYPES else None
     if mod is None or not all(hasattr(mod, a) for a in ('apply_rotary_pos_emb', 'rotate_half')): return None
     def apply_rotary_pos_emb(q, k, cos, sin, unsqueeze_dim=1):
         cos, sin = cos.unsqueeze(unsqueeze_dim), sin.unsqueeze(unsqueeze_dim)
@@ -312,7 +317,7 @@ def aggregate_loss(loss:torch.Tensor, # (n, C) masked per-token loss
     if how == 'dr_grpo': return loss.sum() / (n_seqs * (max_new_tokens or loss.shape[1]))
     raise ValueError(f"loss_agg must be 'token_mean', 'sequence_mean' or 'dr_grpo', not {how!r}")
 
-# %% ../nbs/07_grpo.ipynb #d4cbccd6
+# %% ../nbs/07_grpo.ipynb #9bbaf68c
 @dataclass
 class GRPOConfig(RunConfig):
     "Every setting of a GRPO run: `RunConfig`'s and these."
@@ -336,7 +341,7 @@ class GRPOConfig(RunConfig):
     mask_truncated:bool = False  # give no loss to completions that hit max_new_tokens
     merge_rollouts:bool = True  # generate with merged weights (then unmerge exactly)
     mmap_activations:bool = True  # the update's activations get pages of their own, given back when freed (`mmap_allocations`)
-    lean_activations:bool = True  # the update keeps fewer tensors for its backward (`lean_activations`: SwiGLU, grouped-query attention)
+    lean_activations:bool = True  # the update keeps fewer tensors for its backward (`lean_activations`: SwiGLU, RMS norms, rotary embedding, grouped-query attention)
     onednn_gemms:bool = True  # rollouts' and update's fp32 CPU products of frozen weights by oneDNN (`onednn_gemms`)
     skip_zero_advantage:bool = True  # the update does not forward groups whose loss and gradient are exactly zero (every advantage 0, no KL)
 
@@ -360,7 +365,7 @@ GRPO_PRESETS = {
                         checkpoint_every_steps=20),
 }
 
-# %% ../nbs/07_grpo.ipynb #e457507e
+# %% ../nbs/07_grpo.ipynb #534eb4fb
 def sample_next(logits:torch.Tensor, # (n, V) next-token logits
                 temperature:float=1.0, # sampling temperature (> 0)
                 top_p:float=1.0, # nucleus: keep the most likely tokens up to this much probability mass
@@ -383,7 +388,7 @@ _OWN_LOOP_TYPES = ('llama', 'mistral', 'qwen2', 'qwen3')   # decoders `_KVDecode
 def _kv_decoder_fits(model, length:int)->bool:
     "Whether `_KVDecoder` can run `model`'s decoding up to `length` positions: a plain head and full attention in every layer."
     cfg = model.config
-    if getattr(cfg, 'model_type', None) not in _OWN_LOOP_TYPES or _plain_head(model) is None: return False
+    if _model_type(model) not in _OWN_LOOP_TYPES or _plain_head(model) is None: return False
     if any(t != 'full_attention' for t in getattr(cfg, 'layer_types', None) or []): return False
     window = getattr(cfg, 'sliding_window', None)
     if window is not None and getattr(cfg, 'use_sliding_window', True) and window < length: return False
@@ -402,7 +407,7 @@ class _KVDecoder:
                  max_new_tokens:int, # steps to make room for
                 ):
         self.dec, self.P = dec, prompt_mask.shape[1]
-        self.rope = sys.modules[type(dec.layers[0].self_attn).__module__].apply_rotary_pos_emb
+        self.rope = _modeling_module(dec).apply_rotary_pos_emb
         n, size = len(prompt_mask), self.P + max_new_tokens
         def buffer(x):   # (n·G, heads, P + T, head dim), each prompt's rows copied to its G samples
             b = x.new_empty(n * group_size, x.shape[1], size, x.shape[3])
