@@ -14,8 +14,9 @@ from transformers.utils import logging
 import tinylora.models as tm_models
 from tinylora import inject_tinylora, set_trainable_vector, merge_tinylora, unmerge_tinylora, make_arith_task
 from tinylora.adapter import svd_factors_many, tinylora_layers
-from tinylora.grpo import (GRPOConfig, rollout, grpo_update, grpo_train, group_logprobs, token_logprobs, sample_groups,
+from tinylora.grpo import (GRPOConfig, rollout, grpo_update, grpo_train, group_logprobs, token_logprobs,
                           completion_mask, lean_activations)
+from tinylora.decoding import sample_groups
 
 failed = []
 def check(name, value, tol):
@@ -76,11 +77,11 @@ def main():
     check('  gradient of v (relative)', ((grad - g_ref).abs().max() / g_ref.abs().max()).item(), 1e-4)
 
     # 4. Sampling at T -> 0 is greedy decoding
-    ids, _ = sample_groups(m, enc.input_ids, enc.attention_mask, 2, 8, {tok.eos_token_id}, tok.pad_token_id, temperature=1e-6)
+    ids, _ = sample_groups(m, enc.input_ids, enc.attention_mask, 2, 8, {tok.eos_token_id}, tok.pad_token_id, greedy=True)
     gen = m.generate(input_ids=enc.input_ids.repeat_interleave(2, 0), attention_mask=enc.attention_mask.repeat_interleave(2, 0),
                      max_new_tokens=8, do_sample=False, pad_token_id=tok.pad_token_id)[:, enc.input_ids.shape[1]:]
     check('sample_groups at T=1e-6 vs greedy generate (differing tokens)', (ids != gen[:, :ids.shape[1]]).sum().item(), 0)
-    ids_hf, _ = sample_groups(m, enc.input_ids, enc.attention_mask, 2, 8, {tok.eos_token_id}, tok.pad_token_id, temperature=1e-6,
+    ids_hf, _ = sample_groups(m, enc.input_ids, enc.attention_mask, 2, 8, {tok.eos_token_id}, tok.pad_token_id, greedy=True,
                               own_loop=False)
     check('  the same through transformers\' forward (differing tokens)', (ids_hf != gen[:, :ids_hf.shape[1]]).sum().item(), 0)
 

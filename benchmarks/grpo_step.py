@@ -24,7 +24,7 @@ from dataclasses import replace
 import torch
 from transformers.utils import logging
 from tinylora import load_model, inject_tinylora, set_trainable_vector, make_arith_task, format_prompt
-from tinylora.grpo import GRPOConfig, GRPO_PRESETS, rollout, grpo_update, grade
+from tinylora.grpo import GRPOConfig, GRPO_PRESETS, rollout, grpo_update, score_rollouts
 from tinylora.runs import release_memory
 from tinylora.tying import merge_tinylora, unmerge_tinylora, DEFAULT_TARGETS
 
@@ -58,7 +58,7 @@ def one_by_one_step(model, tok, rows, opt, cfg):
                 out = model.generate(**enc, max_new_tokens=T, do_sample=True, temperature=1.0, top_k=0, pad_token_id=tok.pad_token_id)
                 samples.append(out[0, enc.input_ids.shape[1]:])
         unmerge_tinylora(model)
-        rewards = grade([dict(text=tok.decode(s, skip_special_tokens=True)) for s in samples], [r['gold']] * G, cfg)['reward']
+        rewards = score_rollouts([dict(text=tok.decode(s, skip_special_tokens=True), truncated=False) for s in samples], [r["gold"]] * G, cfg)["reward"]
         adv = rewards - rewards.mean()
         for s, a in zip(samples, adv):
             ids = torch.cat([enc.input_ids[0], s])[None]

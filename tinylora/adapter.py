@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['SIGMA_PLACEMENTS', 'P_SCALES', 'V_INITS', 'SVD_METHODS', 'sigma_split', 'canonicalize_signs', 'svd_factors_many',
-           'svd_factors', 'projection_tensor', 'onednn_gemms', 'linear', 'TinyLoRALinear', 'weight_checksum',
-           'init_vector', 'tinylora_layers', 'adapter_disabled']
+           'svd_factors', 'projection_tensor', 'onednn_gemms', 'onednn_active', 'linear', 'TinyLoRALinear',
+           'weight_checksum', 'init_vector', 'tinylora_layers', 'adapter_disabled']
 
 # %% ../nbs/00_adapter.ipynb #22dc44cc
 import contextvars, functools, math
@@ -202,6 +202,10 @@ def onednn_gemms(enabled:bool=True, # False: torch's own products inside (to com
     token = _ONEDNN.set(enabled and _onednn_ok())
     try: yield _ONEDNN.get()
     finally: _ONEDNN.reset(token)
+
+def onednn_active()->bool:
+    "Whether the code runs inside `onednn_gemms` (with oneDNN available)."
+    return _ONEDNN.get()
 
 def linear(x:torch.Tensor, # (..., d_in)
            W:torch.Tensor, # (d_out, d_in); a transposed view is fine

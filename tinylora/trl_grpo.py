@@ -33,7 +33,8 @@ def trl_rewards(cfg:GRPOConfig, # the run's settings
                )->tuple[list, list[float]]:
     "Our reward as TRL reward functions and their weights."
     funcs, weights = {'strict': ([make_trl_reward('strict')], [1.0]), 'flexible': ([make_trl_reward('flexible')], [1.0]),
-                      'mixed': ([make_trl_reward('strict'), make_trl_reward('flexible')], [0.5, 0.5])}[cfg.reward_mode]
+                      'mixed': ([make_trl_reward('strict'), make_trl_reward('flexible')], [0.5, 0.5]),
+                      'format': ([format_credit], [1.0])}[cfg.reward_mode]
     if cfg.format_reward: funcs, weights = funcs + [format_credit], weights + [cfg.format_reward]
     return funcs, weights
 
@@ -55,6 +56,9 @@ def trl_grpo_config(cfg:GRPOConfig, # our settings
     if per_device == 0 or completions % (per_device * n_devices):
         raise ValueError(f"{cfg.batch_prompts} prompts × {cfg.group_size} samples = {completions} completions per step cannot be "
                          f"split evenly over {n_devices} devices; choose batch_prompts so that the product divides")
+    if cfg.reward_std != 'sample':
+        raise ValueError(f"TRL scales advantages by the sample standard deviation only; reward_std={cfg.reward_std!r} has no TRL "
+                         f"equivalent (use reward_std='sample')")
     _, weights = trl_rewards(cfg)
     kw = dict(output_dir=str(output_dir), per_device_train_batch_size=per_device, num_generations=cfg.group_size,
               gradient_accumulation_steps=completions // (per_device * n_devices), max_completion_length=cfg.max_new_tokens,
@@ -64,7 +68,10 @@ def trl_grpo_config(cfg:GRPOConfig, # our settings
               scale_rewards=cfg.scale_rewards, mask_truncated_completions=cfg.mask_truncated, loss_type=LOSS_TYPES[cfg.loss_agg],
               reward_weights=weights, seed=cfg.seed, save_strategy='no', report_to='none', logging_steps=1, lr_scheduler_type='constant_with_warmup',
               bf16=False, use_cpu=not torch.cuda.is_available())
-    if cfg.tis_cap: kw.update(vllm_importance_sampling_correction=True, vllm_importance_sampling_cap=cfg.tis_cap)
+    # TRL corrects only vLLM's rollouts; our native path corrects its own sampler's. Both in the same mode, at the same cap.
+    if cfg.tis_cap is not None: kw.update(vllm_importance_sampling_correction=True, vllm_importance_sampling_mode=cfg.tis_mode,
+                                          vllm_importance_sampling_clip_max=cfg.tis_cap)
+    else: kw.update(vllm_importance_sampling_correction=False)
     return TRLConfig(**{**kw, **overrides})
 
 # %% ../nbs/12_trl.ipynb #34c48ad6

@@ -5,9 +5,10 @@
 # %% auto #0
 __all__ = ['DEFAULT_TARGETS', 'TIE_MODES', 'ADAPTER_WEIGHTS', 'ADAPTER_CONFIG', 'FORMAT', 'find_targets', 'BudgetPlan',
            'plan_budget', 'tie_groups', 'TinyLoRAConfig', 'weights_key', 'factors_fit', 'cached_factors',
-           'inject_tinylora', 'trainable_vector', 'set_trainable_vector', 'merge_tinylora', 'unmerge_tinylora',
-           'base_fingerprint', 'factor_checksum', 'save_adapter', 'read_adapter', 'load_adapter', 'export_lora',
-           'peft_groups', 'export_peft_tinylora', 'import_peft_tinylora', 'tinylora_inspect']
+           'inject_tinylora', 'adapter_config', 'budget_plan', 'trainable_vector', 'set_trainable_vector',
+           'merge_tinylora', 'unmerge_tinylora', 'base_fingerprint', 'factor_checksum', 'save_adapter', 'read_adapter',
+           'load_adapter', 'export_lora', 'peft_groups', 'export_peft_tinylora', 'import_peft_tinylora',
+           'tinylora_inspect']
 
 # %% ../nbs/01_tying.ipynb #b7c1afcd
 import hashlib, json, math, os, warnings
@@ -217,6 +218,8 @@ def inject_tinylora(model:nn.Module, # the model to adapt (modified in place)
         raise ValueError(f"no target modules in {type(model).__name__} match {list(cfg.targets)}; its linear layers are "
                          f"named {linears[:12]}: pass targets=[...]")
     plan = plan_budget(len(found), cfg.budget, [cfg.u] if cfg.u else None, cfg.r, cfg.split)
+    if not plan.exact: warnings.warn(f"budget {cfg.budget} cannot be spent exactly on {len(found)} modules: the adapter has "
+                                     f"{plan.n_params} trainable numbers ({plan.reason})")
     groups = tie_groups([n for n, _ in found], plan, cfg.tie) if cfg.groups is None else list(cfg.groups)
     if len(groups) != len(found) or sorted(set(groups)) != list(range(plan.n_groups)):
         raise ValueError(f"explicit groups must give each of the {len(found)} modules one of {plan.n_groups} groups, all used")
@@ -239,6 +242,19 @@ def inject_tinylora(model:nn.Module, # the model to adapt (modified in place)
     return dict(n_modules=len(found), n_params=n_params, n_groups=plan.n_groups, u=plan.u, plan=asdict(plan),
                 trainable_bytes=4 * n_params, skipped=skipped, config=asdict(cfg),
                 modules=[n for n, _ in found], groups=groups)
+
+def adapter_config(cfg, # a run's settings (`GRPOConfig`, `SFTConfig`): budget, tie, sigma, v_init, proj_seed
+                  )->TinyLoRAConfig:
+    "The adapter a run's settings describe."
+    return TinyLoRAConfig(budget=cfg.budget, tie=cfg.tie, sigma=cfg.sigma, v_init=cfg.v_init, proj_seed=cfg.proj_seed)
+
+def budget_plan(model:nn.Module, # a model (not injected yet)
+                cfg:TinyLoRAConfig, # the adapter's settings
+               )->BudgetPlan:
+    "The plan `inject_tinylora` would follow on `model`, without injecting anything (to name a run by its real count)."
+    found, _ = find_targets(model, cfg.targets)
+    if not found: raise ValueError(f"no target modules in {type(model).__name__} match {list(cfg.targets)}: pass targets=[...]")
+    return plan_budget(len(found), cfg.budget, [cfg.u] if cfg.u else None, cfg.r, cfg.split)
 
 # %% ../nbs/01_tying.ipynb #ca2e6e17
 def trainable_vector(model:nn.Module, # a causal LM with a TinyLoRA adapter
