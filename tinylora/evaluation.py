@@ -94,7 +94,7 @@ def wilson_interval(k:int, # successes
     if not 0 <= k <= n: raise ValueError(f"successes must be between 0 and n={n}, not {k}")
     p, z2 = k / n, z * z
     centre, half = (p + z2 / (2 * n)) / (1 + z2 / n), z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
+    return (0.0 if k == 0 else max(0.0, centre - half)), (1.0 if k == n else min(1.0, centre + half))
 
 def mcnemar_exact(gained:int, # pairs that went from wrong to right
                   lost:int, # pairs that went from right to wrong
@@ -229,7 +229,7 @@ def rate_text(res:dict, # a summary from `evaluate`
 # %% ../nbs/05_evaluation.ipynb #ev0cli01
 EVAL_DEFAULTS = dict(data=['arith'], split='test', limit=100, max_new_tokens=128, template='chat', seed=0)
 SUMMARY_COLS = ['dataset', 'model', *(f'{k}{s}' for k in RATES for s in ('', '_lo', '_hi')), 'mean_len', 'n', 'seconds']
-PAIRED_COLS = ['dataset', 'strict_untrained', 'strict_trained', 'strict_gained', 'strict_lost', 'strict_p',
+PAIRED_COLS = ['dataset', 'adapter', 'strict_untrained', 'strict_trained', 'strict_gained', 'strict_lost', 'strict_p',
                'flexible_untrained', 'flexible_trained', 'flexible_gained', 'flexible_lost', 'flexible_p', 'n']
 
 def _adapter_source(path:str)->tuple[Path, dict|None]:
@@ -259,12 +259,14 @@ def tinylora_eval(
     dtype:str=None, # model dtype (default: bf16 on CUDA, fp32 on CPU)
     device:str=None, # device (default: CUDA when available)
     out_dir:str='runs/eval', # where records and summaries are written
-    adapter:str=None, # an adapter folder or a run folder: evaluate it and the untrained model on the same rows, paired
+    adapter:Annotated[str, "adapter folders or run folders: each is evaluated, and the untrained model once, on the same rows, paired", dict(nargs='+')]=None,
     quiet:bool=False, # no progress bars
 ):
-    "Evaluate a model, or a trained adapter against its untrained model, on math word problems: strict/flexible accuracy, format, truncation, length, with 95% intervals."
+    "Evaluate a model, or trained adapters against their untrained model, on math word problems: strict/flexible accuracy, format, truncation, length, with 95% intervals and paired tests."
     with cli_errors(tinylora_eval):
-        src, run_cfg = _adapter_source(adapter) if adapter else (None, None)
+        adapters = [] if adapter is None else [adapter] if isinstance(adapter, str) else list(adapter)
+        srcs = [_adapter_source(a) for a in adapters]
+        run_cfg = next((c for _, c in srcs if c is not None), None)
         given = dict(data=data, split=split, limit=limit, max_new_tokens=max_new_tokens, template=template, seed=seed)
         from_run = {} if run_cfg is None else dict(data=[run_cfg['dataset_name'] + (f":{run_cfg['level']}" if run_cfg['dataset_name'] == 'arith' else '')],
             split=run_cfg['eval_split'], limit=run_cfg['eval_limit'], template=run_cfg['template'],
@@ -278,38 +280,40 @@ def tinylora_eval(
                                seed=s['seed'], **({'config': run_cfg['dataset_config']} if run_cfg and run_cfg.get('dataset_config') else {}))
                  for d in ds]
         datasets = [(sp, load_qa(sp)) for sp in specs]   # read every dataset before the (slow) model load
-        model, tokenizer = load_model(model_name, dtype=dtype, device=device)
-        if src is not None:
-            from tinylora.tying import load_adapter
-            load_adapter(model, src)
         out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
         kw = dict(batch_size=batch_size, max_new_tokens=s['max_new_tokens'], template=s['template'],
                   max_prompt_tokens=max_prompt_tokens, progress=not quiet, return_records=True)
-        results, paired = [], []
-        for spec, rows in datasets:
-            if src is None:
-                res = evaluate(model, tokenizer, rows, out=out/f'{spec.slug}.jsonl', **kw)
-                results.append(dict(dataset=spec.slug, model=model_name, **{k: v for k, v in res.items() if k != 'records'}))
-                continue
-            from tinylora.adapter import adapter_disabled
-            from tinylora.tying import merge_tinylora, unmerge_tinylora
-            with adapter_disabled(model): base = evaluate(model, tokenizer, rows, out=out/f'{spec.slug}.untrained.jsonl', **kw)
+        load = lambda: load_model(model_name, dtype=dtype, device=device)
+        model, tokenizer = load()
+        name = lambda a: 'adapter' if len(adapters) == 1 else Path(a).name
+        base = {spec.slug: evaluate(model, tokenizer, rows, out=out/(f'{spec.slug}.untrained.jsonl' if adapters else f'{spec.slug}.jsonl'), **kw)
+                for spec, rows in datasets}
+        results = [dict(dataset=slug, model='untrained' if adapters else model_name, **_plain(r)) for slug, r in base.items()]
+        paired = []
+        for a, (src, _) in zip(adapters, srcs):
+            from tinylora.tying import load_adapter, merge_tinylora, unmerge_tinylora
+            if len(adapters) > 1: model, tokenizer = load()           # a fresh base model for each adapter
+            load_adapter(model, src)
             merge_tinylora(model)
-            try: res = evaluate(model, tokenizer, rows, out=out/f'{spec.slug}.jsonl', **kw)
+            try:
+                for spec, rows in datasets:
+                    f = out/(f'{spec.slug}.jsonl' if len(adapters) == 1 else f'{spec.slug}.{name(a)}.jsonl')
+                    res, b = evaluate(model, tokenizer, rows, out=f, **kw), base[spec.slug]
+                    results.append(dict(dataset=spec.slug, model=f'adapter {a}', **_plain(res)))
+                    paired.append(dict(dataset=spec.slug, adapter=a, strict_untrained=b['strict_acc'], strict_trained=res['strict_acc'],
+                                       flexible_untrained=b['flexible_acc'], flexible_trained=res['flexible_acc'],
+                                       **paired_comparison(b['records'], res['records'])))
             finally: unmerge_tinylora(model)
-            cmp = paired_comparison(base['records'], res['records'])
-            for r, label in ((base, 'untrained'), (res, f'adapter {adapter}')):
-                results.append(dict(dataset=spec.slug, model=label, **{k: v for k, v in r.items() if k != 'records'}))
-            paired.append(dict(dataset=spec.slug, strict_untrained=base['strict_acc'], strict_trained=res['strict_acc'],
-                               flexible_untrained=base['flexible_acc'], flexible_trained=res['flexible_acc'], **cmp))
-        atomic_write_text(out/'summary.json', json.dumps(dict(model=model_name, adapter=adapter, max_new_tokens=s['max_new_tokens'],
+        atomic_write_text(out/'summary.json', json.dumps(dict(model=model_name, adapters=adapters, max_new_tokens=s['max_new_tokens'],
             template=s['template'], specs=[vars(x) for x in specs], results=results, paired=paired), indent=1))
         write_csv(out/'summary.csv', results, SUMMARY_COLS)
-        print(f"{model_name}{f' + adapter {adapter}' if adapter else ''}: greedy, {s['max_new_tokens']} new tokens; records in {out}/")
+        print(f"{model_name}{f' and {len(adapters)} adapter(s)' if adapters else ''}: greedy, {s['max_new_tokens']} new tokens; records in {out}/")
         print(format_table([dict(r, strict=rate_text(r), flexible=rate_text(r, 'flexible_acc'), format=rate_text(r, 'format_rate'),
                                  truncated=rate_text(r, 'truncation_rate')) for r in results],
                            ['dataset', 'model', 'strict', 'flexible', 'format', 'truncated', 'mean_len', 'n', 'seconds']))
         if paired:
             print('paired, trained against untrained on the same problems (exact McNemar):')
             print(format_table([dict(p, strict_p=f"{p['strict_p']:.3g}", flexible_p=f"{p['flexible_p']:.3g}") for p in paired], PAIRED_COLS))
-        return results if src is None else dict(results=results, paired=paired)  # a command discards it; a Python caller gets the metrics
+        return dict(results=results, paired=paired) if adapters else results  # a command discards it; a Python caller gets the metrics
+
+def _plain(res:dict)->dict: return {k: v for k, v in res.items() if k != 'records'}

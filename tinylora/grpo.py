@@ -303,7 +303,7 @@ class GRPOConfig(RunConfig):
     top_p:float = 1.0  # nucleus sampling
     reward_mode:str = 'strict'  # 'strict', 'flexible', 'mixed' (their mean: a right number earns 0.5, marked with #### 1), or 'format' (any marked number earns 1: gameable, for ablations)
     format_reward:float = 0.0  # extra reward for marking an answer (gameable: off by default)
-    truncated_reward:float|None = None  # the reward of a completion that hits max_new_tokens without ending (None: graded like any other)
+    truncation_factor:float = 1.0  # a completion that hits max_new_tokens without ending earns this share of its reward (1: no penalty; 0: nothing)
     scale_rewards:str = 'group'  # advantage denominator: 'group', 'batch' or 'none'
     reward_std:str = 'sample'  # the standard deviation that scales advantages: 'sample' (n − 1, TRL's) or 'population' (n)
     skip_zero_std:bool = False  # drop groups with no reward variance from the loss
@@ -328,6 +328,7 @@ class GRPOConfig(RunConfig):
         if self.batch_prompts < 1: raise ValueError(f"batch_prompts must be at least 1, not {self.batch_prompts}")
         if self.num_iterations < 1: raise ValueError(f"num_iterations must be at least 1, not {self.num_iterations}")
         if self.resample_zero_std < 0: raise ValueError(f"resample_zero_std must be 0 or more, not {self.resample_zero_std}")
+        if not 0 <= self.truncation_factor <= 1: raise ValueError(f"truncation_factor must be between 0 and 1, not {self.truncation_factor}")
         if self.tis_cap is not None and not self.tis_cap > 0: raise ValueError(f"tis_cap must be positive (or None: off), not {self.tis_cap}")
         for k, ok in [('loss_agg', ('token_mean', 'sequence_mean', 'dr_grpo')), ('scale_rewards', ('group', 'batch', 'none')),
                       ('reward_mode', REWARD_MODES), ('reward_std', REWARD_STDS), ('tis_mode', TIS_MODES)]:
@@ -381,8 +382,8 @@ def score_rollouts(gens:list[dict], # completions (dicts with `text` and `trunca
     strict, flexible, fmt = (torch.tensor([float(r[k]) for r in g]) for k in ('strict', 'flexible', 'has_format'))
     base = {'strict': strict, 'flexible': flexible, 'mixed': (strict + flexible) / 2, 'format': fmt}[cfg.reward_mode]
     reward = base + cfg.format_reward * fmt
-    if cfg.truncated_reward is not None:     # an answer that never ends is not a final answer
-        reward = torch.where(torch.tensor([bool(x['truncated']) for x in gens]), float(cfg.truncated_reward), reward)
+    if cfg.truncation_factor != 1:     # an answer that never ends earns only part of its reward
+        reward = reward * torch.tensor([cfg.truncation_factor if x['truncated'] else 1.0 for x in gens])
     return dict(strict=strict, flexible=flexible, format=fmt, reward=reward)
 
 def resample_flat_groups(sample, # `sample(rows) -> completions` (G per row)
@@ -593,7 +594,7 @@ def tinylora_grpo(
     tis_mode:str=None, # 'token_truncate', 'token_mask', 'sequence_truncate' or 'sequence_mask'
     reward_mode:str=None, # 'strict', 'flexible', 'mixed' or 'format'
     format_reward:float=None, # extra reward for a marked answer
-    truncated_reward:float=None, # reward of a completion that hits the token limit (unset: graded like any other)
+    truncation_factor:float=None, # share of its reward a completion that hits the token limit keeps (1: no penalty)
     weight_decay:float=None, # AdamW weight decay
     warmup_steps:int=None, # LR warmup steps
     max_grad_norm:float=None, # gradient clipping
