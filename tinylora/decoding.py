@@ -110,6 +110,16 @@ def kv_decoder_fits(model, # the causal LM
         and all(hasattr(l.self_attn, a) for a in ('q_proj', 'k_proj', 'v_proj', 'o_proj', 'scaling', 'head_dim'))
         for l in dec.layers)
 
+def _linear(mod, x:torch.Tensor)->torch.Tensor:
+    "A projection: a plain `nn.Linear` through `linear` (oneDNN inside `onednn_gemms`), anything else (an adapted layer) by its own forward."
+    return linear(x, mod.weight, mod.bias) if type(mod) is torch.nn.Linear else mod(x)
+
+def _mlp(mlp, x:torch.Tensor)->torch.Tensor:
+    "A Llama-type feed-forward block, down(silu(gate(x)) · up(x)), with its projections through `_linear`; any other by its own forward."
+    if not all(hasattr(mlp, a) for a in ('gate_proj', 'up_proj', 'down_proj', 'act_fn')) or type(mlp.act_fn).__name__ not in ('SiLU', 'SiLUActivation'):
+        return mlp(x)
+    return _linear(mlp.down_proj, torch.nn.functional.silu(_linear(mlp.gate_proj, x)) * _linear(mlp.up_proj, x))
+
 class KVDecoder:
     "Decoding steps of a Llama-type decoder, each layer's keys and values in a buffer sized once for prompt and completion."
     def __init__(self, dec, # the decoder (`model.get_decoder()`)
@@ -146,14 +156,14 @@ class KVDecoder:
         for layer, kb, vb in zip(dec.layers, self.keys, self.values):
             a, h = layer.self_attn, layer.input_layernorm(x)
             n, D = len(h), a.head_dim
-            q, k, v = (proj(h).view(n, 1, -1, D) for proj in (a.q_proj, a.k_proj, a.v_proj))
+            q, k, v = (_linear(proj, h).view(n, 1, -1, D) for proj in (a.q_proj, a.k_proj, a.v_proj))
             if hasattr(a, 'q_norm'): q, k = a.q_norm(q), a.k_norm(k)              # Qwen3: per-head norms before the rotation
             q, k = self.rope(q.transpose(1, 2), k.transpose(1, 2), cos, sin)
             kb[:, :, L:L + 1], vb[:, :, L:L + 1] = k, v.transpose(1, 2)
             q = q.reshape(n, kb.shape[1], -1, D)     # (n, kv heads, query heads per kv head, D): the heads sharing keys side by side
             w = torch.matmul(q, kb[:, :, :L + 1].transpose(-1, -2)).mul_(a.scaling).add_(bias).softmax(-1)
-            x = x + a.o_proj(torch.matmul(w, vb[:, :, :L + 1]).reshape(n, 1, -1))
-            x = x + layer.mlp(layer.post_attention_layernorm(x))
+            x = x + _linear(a.o_proj, torch.matmul(w, vb[:, :, :L + 1]).reshape(n, 1, -1))
+            x = x + _mlp(layer.mlp, layer.post_attention_layernorm(x))
         self.L += 1
         return dec.norm(x)[:, 0]
 

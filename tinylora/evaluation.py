@@ -17,6 +17,7 @@ import torch
 from fastcore.script import call_parse, CliError, is_cli
 from tqdm.auto import tqdm
 
+from .adapter import onednn_gemms
 from .data import format_prompt, load_qa, parse_qa_spec, PAPER_INSTRUCTION
 from .decoding import eos_ids, kv_decoder_fits, sample_groups
 from .models import DEFAULT_MODEL, load_model
@@ -29,8 +30,9 @@ def _decode_batch(model, enc, max_new_tokens, eos, pad_id, do_sample, temperatur
     "One left-padded batch's completion ids (n, ≤ T), through our decoding engine or `transformers`' `generate`."
     ours = engine == 'ours' or (engine == 'auto' and kv_decoder_fits(model, enc.input_ids.shape[1] + max_new_tokens))
     if ours:
-        return sample_groups(model, enc.input_ids, enc.attention_mask, 1, max_new_tokens, eos, pad_id, temperature, top_p,
-                             greedy=not do_sample)[0]
+        with onednn_gemms():
+            return sample_groups(model, enc.input_ids, enc.attention_mask, 1, max_new_tokens, eos, pad_id, temperature, top_p,
+                                 greedy=not do_sample)[0]
     kw = dict(temperature=temperature, top_p=top_p, top_k=0) if do_sample else dict(temperature=None, top_p=None, top_k=None)
     return model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=do_sample, pad_token_id=pad_id, **kw)[:, enc.input_ids.shape[1]:]
 

@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['REWARD_STDS', 'REWARD_MODES', 'TIS_MODES', 'GRPO_PRESETS', 'METRIC_PLOTS', 'group_advantages', 'completion_mask',
            'token_logprobs', 'group_logprobs', 'lean_activations', 'grpo_token_loss', 'aggregate_loss', 'GRPOConfig',
-           'score_rollouts', 'resample_flat_groups', 'rollout', 'tis_weights', 'grpo_update', 'grpo_step', 'grpo_train',
-           'tinylora_grpo']
+           'score_rollouts', 'resample_flat_groups', 'rollout', 'tis_weights', 'grpo_update',
+           'deterministic_algorithms', 'grpo_step', 'grpo_train', 'tinylora_grpo']
 
 # %% ../nbs/07_grpo.ipynb #367de629
 import contextlib, functools, os, time, types
@@ -321,6 +321,7 @@ class GRPOConfig(RunConfig):
     lean_activations:bool = True  # the update keeps fewer tensors for its backward (`lean_activations`: SwiGLU, RMS norms, rotary embedding, grouped-query attention)
     onednn_gemms:bool = True  # rollouts' and update's fp32 CPU products of frozen weights by oneDNN (`onednn_gemms`)
     skip_zero_advantage:bool = True  # the update does not forward groups whose loss and gradient are exactly zero (every advantage 0, no KL)
+    deterministic:bool = True  # the update runs with torch's deterministic algorithms, so repeats agree bit for bit on several threads
 
     def __post_init__(self):
         super().__post_init__()
@@ -456,8 +457,18 @@ def grpo_update(model, # a causal LM with a TinyLoRA adapter
                )->dict:
     "The GRPO update on one rollout batch: old/ref log-probs, then `num_iterations` clipped-objective steps."
     with (mmap_allocations() if cfg.mmap_activations else contextlib.nullcontext(),
-          lean_activations(model) if cfg.lean_activations else contextlib.nullcontext(), onednn_gemms(cfg.onednn_gemms)):
+          lean_activations(model) if cfg.lean_activations else contextlib.nullcontext(), onednn_gemms(cfg.onednn_gemms),
+          deterministic_algorithms(cfg.deterministic)):
         return _grpo_update(model, optimizer, b, cfg, scheduler)
+
+@contextlib.contextmanager
+def deterministic_algorithms(enabled:bool=True, # False: leave torch's setting as it is
+                            ):
+    "Inside: torch's deterministic algorithms (the backward of an indexed gather then adds in a fixed order); the setting is restored on leaving."
+    before = torch.are_deterministic_algorithms_enabled()
+    if enabled: torch.use_deterministic_algorithms(True)
+    try: yield
+    finally: torch.use_deterministic_algorithms(before)
 
 def _grpo_update(model, optimizer, b, cfg, scheduler):
     P, G = len(b['reward']) // cfg.group_size, cfg.group_size
@@ -589,6 +600,7 @@ def tinylora_grpo(
     reward_std:str=None, # advantages' standard deviation: 'sample' (n - 1, TRL's) or 'population' (n)
     skip_zero_std:bool_arg=None, # drop groups with no reward variance from the loss
     skip_zero_advantage:bool_arg=None, # the update does not forward groups with zero loss and gradient (default true)
+    deterministic:bool_arg=None, # the update uses torch's deterministic algorithms (default true)
     resample_zero_std:int=None, # dynamic sampling: regenerate flat groups up to N times
     tis_cap:float=None, # truncated importance sampling cap
     tis_mode:str=None, # 'token_truncate', 'token_mask', 'sequence_truncate' or 'sequence_mask'

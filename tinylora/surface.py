@@ -4,8 +4,9 @@
 
 # %% auto #0
 __all__ = ['SURFACE_COLS', 'vector_points', 'point_losses', 'surface_grid', 'surface_examples', 'read_surface_rows', 'best_point',
-           'scan_surface', 'tinylora_surface', 'read_trajectory', 'load_surface', 'surface_figure', 'slice_values',
-           'slice_figure', 'surface_explorer', 'export_surface', 'surface_app_notebook', 'tinylora_surface_app']
+           'scan_surface', 'tinylora_surface', 'read_trajectory', 'path_range', 'load_surface', 'surface_figure',
+           'slice_values', 'slice_figure', 'surface_explorer', 'export_surface', 'surface_app_notebook',
+           'tinylora_surface_app']
 
 # %% ../nbs/10_surface.ipynb #2afd918b
 import csv, hashlib, io, json, math, os, shutil, subprocess, sys, time
@@ -226,8 +227,8 @@ def tinylora_surface(
     root_dir:str='surface', # the scan folder (a new timestamped one beside it if it holds a scan and --resume is not given)
     model_name:str='smollm2-135m-instruct', # model alias, folder, .gguf, hub id or 'tiny'
     grid_size:int=9, # points per axis
-    vmin:float=-0.5, # lowest v1 (and v2)
-    vmax:float=0.5, # highest v1 (and v2)
+    vmin:float=None, # lowest v1 (and v2); default: 3× the farthest point of the --runs paths, else -0.5
+    vmax:float=None, # highest v1 (and v2); default: 3× the farthest point of the --runs paths, else 0.5
     v2min:float=None, # lowest v2 (default: vmin)
     v2max:float=None, # highest v2 (default: vmax)
     train_limit:int=8, # training examples the loss averages over (a seeded subset)
@@ -251,6 +252,9 @@ def tinylora_surface(
     from tinylora.data import load_qa, parse_qa_spec
     with cli_errors(tinylora_surface):
         if budget != 2: raise ValueError(f"the loss surface is exact only for budget 2; got --budget {budget}")
+        if vmin is None or vmax is None:
+            lo, hi = path_range(runs) if runs else (-0.5, 0.5)
+            vmin, vmax = (lo if vmin is None else vmin), (hi if vmax is None else vmax)
         surface_grid(grid_size, vmin, vmax, v2min, v2max)   # bad ranges fail before the model loads
         rows = load_qa(parse_qa_spec(dataset_name, split='train', level=level))
         rew = load_qa(parse_qa_spec(dataset_name, split='test', limit=reward_limit, level=level)) if reward_limit else None
@@ -286,6 +290,15 @@ def read_trajectory(run_dir:str|Path, # a run folder (ROOT/runs/RUN_ID)
     pts = [(0, 0.0, 0.0)] + [(r['step'], *r['v']) for r in rows if r.get('v') is not None]
     return dict(name=run_dir.name, kind=meta['kind'], lr=cfg['lr'], step=[p[0] for p in pts], v1=[p[1] for p in pts],
                 v2=[p[2] for p in pts])
+
+def path_range(runs:list, # budget-2 run folders
+               factor:float=3.0, # how many times the farthest point the range spans
+               floor:float=1e-3, # the smallest half-width (for runs that did not move)
+              )->tuple[float, float]: # (vmin, vmax), the same for both axes
+    "A scan range around the origin that shows the runs' paths: ± `factor` × the farthest |v1| or |v2| any of them reached."
+    far = max((abs(x) for r in runs for t in [read_trajectory(r)] for x in t['v1'] + t['v2']), default=0.0)
+    h = max(floor, factor * far)
+    return -h, h
 
 # %% ../nbs/10_surface.ipynb #447243a5
 def load_surface(folder:str|Path, # a scan folder

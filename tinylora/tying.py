@@ -464,7 +464,10 @@ def export_peft_tinylora(model:nn.Module, # a model with a TinyLoRA adapter
     ours = [m.group for _, m in layers]
     wt = 1.0 - g / n
     tied = peft_groups(n, wt) == ours
-    if not tied: wt = 0.0
+    if not tied:
+        wt = 0.0
+        warnings.warn(f"PEFT's tying rule cannot express these {g} groups of {n} modules: the export holds one vector per module "
+                      f"(copies of each group's), the same update, but PEFT would train the {n} copies separately")
     path = Path(path); path.mkdir(parents=True, exist_ok=True)
     t = {}
     with torch.no_grad():

@@ -1,0 +1,43 @@
+"""Shared by the benchmarks: save a run's measurements as JSON and write its table into benchmarks/README.md.
+
+Each benchmark owns one section of the README, between `<!-- begin NAME -->` and `<!-- end NAME -->`; `record` replaces
+that section (or appends it) with the table it is given, the command, the date and the machine, so that no number in
+the README is typed by hand."""
+import datetime, json, os, platform, re, subprocess
+from pathlib import Path
+
+HERE = Path(__file__).parent
+
+def machine()->str:
+    "A one-line description of this machine: CPU model, cores, and the GPU if torch sees one."
+    cpu = next((l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name')), platform.processor()) \
+        if Path('/proc/cpuinfo').exists() else platform.processor()
+    import torch
+    gpu = f", {torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else ''
+    return f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__} ({torch.get_num_threads()} threads){gpu}"
+
+def commit()->str:
+    "The checkout's commit (with `+changes` when the tree differs from it)."
+    try:
+        h = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], capture_output=True, text=True, cwd=HERE).stdout.strip()
+        dirty = subprocess.run(['git', 'status', '--porcelain', '--untracked-files=no'], capture_output=True, text=True, cwd=HERE).stdout.strip()
+        return h + ('+changes' if dirty else '')
+    except OSError: return 'unknown'
+
+def record(name:str, # the benchmark's name (its section and its JSON file)
+           title:str, # the section's heading
+           command:str, # the command that produced it
+           table:str, # the markdown table (and any lines under it)
+           data:dict, # every measurement, saved as results/NAME.json
+          ):
+    "Save `data` and write the section `name` of benchmarks/README.md."
+    stamp = dict(date=datetime.date.today().isoformat(), machine=machine(), commit=commit(), command=command)
+    (HERE/'results').mkdir(exist_ok=True)
+    (HERE/'results'/f'{name}.json').write_text(json.dumps(dict(stamp, **data), indent=1) + '\n')
+    body = (f"<!-- begin {name} -->\n## {title}\n\n`{command}` on {stamp['date']}, commit {stamp['commit']}: {stamp['machine']}.\n\n"
+            f"{table.strip()}\n<!-- end {name} -->")
+    readme = HERE/'README.md'
+    text = readme.read_text() if readme.exists() else '# Benchmarks\n\nEach section is written by the benchmark it names, from the JSON it saves in `results/`.\n'
+    pat = re.compile(rf'<!-- begin {re.escape(name)} -->.*?<!-- end {re.escape(name)} -->', re.S)
+    text = pat.sub(lambda m: body, text) if pat.search(text) else text.rstrip('\n') + '\n\n' + body + '\n'
+    readme.write_text(text)
