@@ -15,7 +15,8 @@ import tinylora.models as tm_models
 from tinylora import inject_tinylora, set_trainable_vector, merge_tinylora, unmerge_tinylora, make_arith_task
 from tinylora.adapter import svd_factors_many, tinylora_layers
 from tinylora.grpo import (GRPOConfig, rollout, grpo_update, grpo_train, group_logprobs, token_logprobs,
-                          completion_mask, lean_activations)
+                          completion_mask)
+from tinylora.cpu import lean_activations
 from tinylora.decoding import sample_groups
 
 failed = []

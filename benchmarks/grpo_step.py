@@ -25,7 +25,7 @@ import torch
 from transformers.utils import logging
 from tinylora import load_model, inject_tinylora, set_trainable_vector, make_arith_task, format_prompt
 from tinylora.grpo import GRPOConfig, GRPO_PRESETS, rollout, grpo_update, score_rollouts
-from tinylora.runs import release_memory
+from tinylora.cpu import release_memory
 from tinylora.tying import merge_tinylora, unmerge_tinylora, DEFAULT_TARGETS
 
 def _status(key):

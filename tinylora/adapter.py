@@ -4,16 +4,19 @@
 
 # %% auto #0
 __all__ = ['SIGMA_PLACEMENTS', 'P_SCALES', 'V_INITS', 'SVD_METHODS', 'sigma_split', 'canonicalize_signs', 'svd_factors_many',
-           'svd_factors', 'projection_tensor', 'onednn_gemms', 'onednn_active', 'linear', 'TinyLoRALinear',
-           'weight_checksum', 'init_vector', 'tinylora_layers', 'adapter_disabled']
+           'svd_factors', 'projection_tensor', 'r_matrix', 'TinyLoRALinear', 'weight_checksum', 'init_vector',
+           'tinylora_layers', 'adapter_disabled']
 
 # %% ../nbs/00_adapter.ipynb #22dc44cc
-import contextvars, functools, math
+import functools, math
 from contextlib import contextmanager
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from .cpu import linear, onednn_active, onednn_gemms
+from .cli import check_choice
 
 # %% ../nbs/00_adapter.ipynb #2b31f868
 SIGMA_PLACEMENTS = ('paper', 'peft', 'authors')
@@ -21,14 +24,11 @@ P_SCALES = ('rank', 'unit')
 V_INITS = ('zeros', 'normal')
 SVD_METHODS = ('exact', 'lapack', 'randomized')
 
-def _check_choice(name, value, choices):
-    if value not in choices: raise ValueError(f"{name} must be one of {choices}, not {value!r}")
-
 def sigma_split(s:torch.Tensor, # singular values, shape (r,)
                 placement:str='paper', # 'paper' (UΣRVᵀ), 'peft' (U√ΣR√ΣVᵀ) or 'authors' (URΣVᵀ)
                )->tuple[torch.Tensor, torch.Tensor]: # (s_out, s_in)
     "How the singular values are split between the output side and the input side of R."
-    _check_choice('sigma', placement, SIGMA_PLACEMENTS)
+    check_choice('sigma', placement, SIGMA_PLACEMENTS)
     one = torch.ones_like(s)
     return {'paper': (s, one), 'peft': (s.sqrt(), s.sqrt()), 'authors': (one, s)}[placement]
 
@@ -137,7 +137,7 @@ def svd_factors_many(Ws:list, # weight matrices (d_out, d_in), any float dtype a
                      slot_bytes:int|None=None, # 'exact': fp32 bytes decomposed together; default 8 MiB on CPU (cache-sized)
                     )->list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]: # (U, s, V) per matrix; fp32, canonical signs
     "Rank-r truncated SVDs of many matrices in fp32, with canonical signs (same-shape matrices batched)."
-    _check_choice('svd', method, SVD_METHODS)
+    check_choice('svd', method, SVD_METHODS)
     for W in Ws:
         if not 1 <= r <= min(W.shape): raise ValueError(f"rank r must be between 1 and {min(W.shape)} for a {tuple(W.shape)} matrix, not {r}")
     out = [None] * len(Ws)
@@ -176,57 +176,20 @@ def projection_tensor(u:int, # number of projections (trainable numbers per vect
                       p_scale:str='rank', # 'rank': N(0, 1/r); 'unit': N(0, 1) (R is then divided by √u)
                      )->torch.Tensor: # (u, r, r), fp32
     "The fixed random projections P of one module."
-    _check_choice('p_scale', p_scale, P_SCALES)
+    check_choice('p_scale', p_scale, P_SCALES)
     g = torch.Generator(device='cpu').manual_seed(int(seed))
     P = torch.randn(u, r, r, generator=g, dtype=torch.float32)
     return P / math.sqrt(r) if p_scale == 'rank' else P
 
-# %% ../nbs/00_adapter.ipynb #be062f39
-_ONEDNN = contextvars.ContextVar('tinylora_onednn', default=False)
-
-@functools.cache
-def _onednn_ok()->bool:
-    "Whether torch's oneDNN fp32 linear operation exists and agrees with torch's own product, weight as given or transposed."
-    try:
-        op = torch.ops.mkldnn._linear_pointwise
-        g = torch.Generator().manual_seed(0)
-        x, W = torch.randn(5, 12, generator=g), torch.randn(7, 12, generator=g)
-        return (torch.backends.mkldnn.is_available() and torch.allclose(op(x, W, None, 'none', [], ''), x @ W.T, atol=1e-5)
-                and torch.allclose(op(x[:, :7], W.T, None, 'none', [], ''), x[:, :7] @ W, atol=1e-5))
-    except (AttributeError, RuntimeError, TypeError): return False
-
-@contextmanager
-def onednn_gemms(enabled:bool=True, # False: torch's own products inside (to compare)
-                ):
-    "Inside: fp32 CPU products of frozen weights (the adapted layers, `linear`) go to oneDNN, when torch has it."
-    token = _ONEDNN.set(enabled and _onednn_ok())
-    try: yield _ONEDNN.get()
-    finally: _ONEDNN.reset(token)
-
-def onednn_active()->bool:
-    "Whether the code runs inside `onednn_gemms` (with oneDNN available)."
-    return _ONEDNN.get()
-
-def linear(x:torch.Tensor, # (..., d_in)
-           W:torch.Tensor, # (d_out, d_in); a transposed view is fine
-           b:torch.Tensor|None=None, # (d_out,)
-          )->torch.Tensor: # (..., d_out)
-    "x Wᵀ + b, by oneDNN inside `onednn_gemms` for fp32 CPU tensors that need no gradient, else `F.linear`."
-    if (not _ONEDNN.get() or x.device.type != 'cpu' or x.dtype != torch.float32 or W.dtype != torch.float32
-            or (torch.is_grad_enabled() and (x.requires_grad or W.requires_grad or (b is not None and b.requires_grad)))):
-        return F.linear(x, W, b)
-    y = torch.ops.mkldnn._linear_pointwise(x.reshape(-1, x.shape[-1]), W, b, 'none', [], '')
-    return y.reshape(*x.shape[:-1], W.shape[0])
-
 # %% ../nbs/00_adapter.ipynb #e6d25a20
-def _r_matrix(v:torch.Tensor, P:torch.Tensor, scale:float=1.0, r_div:float=1.0)->torch.Tensor:
+def r_matrix(v:torch.Tensor, P:torch.Tensor, scale:float=1.0, r_div:float=1.0)->torch.Tensor:
     "scale · Σᵢ vᵢ Pᵢ / r_div as one product, for one v (u,) or K of them (K, u) (a factor of 1 is not applied: the same bits, fewer operations)."
     R = (v @ P.flatten(1)).view(*v.shape[:-1], *P.shape[1:])
     if r_div != 1: R = R / r_div
     return scale * R if scale != 1 else R
 
-def _r_matrix_grad(g:torch.Tensor, scale:float, r_div:float)->torch.Tensor:
-    "The gradient that reaches Σᵢ vᵢ Pᵢ from `g`, the gradient of `_r_matrix`'s result."
+def _r_grad(g:torch.Tensor, scale:float, r_div:float)->torch.Tensor:
+    "The gradient that reaches Σᵢ vᵢ Pᵢ from `g`, the gradient of `r_matrix`'s result."
     if scale != 1: g = g * scale
     return g / r_div if r_div != 1 else g
 
@@ -234,7 +197,7 @@ class _TinyLoRAFn(torch.autograd.Function):
     "y = x Wᵀ + b + ((x A) Rsᵀ) Bᵀ, Rs = scale · Σᵢ vᵢ Pᵢ / r_div, for a frozen W: the update added in place, and v's gradient from Rs's."
     @staticmethod
     def forward(ctx, x, W, bias, At, Bt, v, P, scale, r_div):
-        Rs = _r_matrix(v, P, scale, r_div)                                 # as `TinyLoRALinear` forms it, with no graph of its own
+        Rs = r_matrix(v, P, scale, r_div)                                 # as `TinyLoRALinear` forms it, with no graph of its own
         x2 = x.reshape(-1, x.shape[-1])
         h = x2 @ At.T                                                      # (N, r)
         y = linear(x2, W, bias)
@@ -254,7 +217,7 @@ class _TinyLoRAFn(torch.autograd.Function):
             dx.addmm_(dg @ Rs, At)                                         # + dg Rs Aᵀ, in place
             dx = dx.reshape(ctx.in_shape)
         if ctx.needs_input_grad[5]:                                        # g = h Rsᵀ  ⇒  ∂L/∂Rs = dgᵀ h, and ∂Rs/∂vᵢ = scale Pᵢ / r_div
-            dv = P.flatten(1) @ _r_matrix_grad(dg.T @ h, *ctx.c).flatten()
+            dv = P.flatten(1) @ _r_grad(dg.T @ h, *ctx.c).flatten()
         return dx, None, None, None, None, dv, None, None, None
 
 # %% ../nbs/00_adapter.ipynb #377b2bb3
@@ -292,7 +255,7 @@ class TinyLoRALinear(nn.Module):
             vectors = nn.ParameterList([nn.Parameter(init_vector(u, v_init, v_init_std, proj_seed).to(dev))])
             self.own_vectors = vectors                      # registered: this layer owns its vector
         self._vectors = [vectors]                           # a list hides a shared ParameterList from registration
-        self.enabled, self._orig_weight, self.point_v = True, None, None   # point_v: (K, u) vectors, one per batch block
+        self.enabled, self._orig_weight = True, None
         self._merged, self._orig_check = False, None
         base.weight.requires_grad_(False)
         if base.bias is not None: base.bias.requires_grad_(False)
@@ -308,28 +271,24 @@ class TinyLoRALinear(nn.Module):
 
     def R(self)->torch.Tensor:
         "The r×r matrix Σᵢ vᵢ Pᵢ (fp32)."
-        return _r_matrix(self.v.to(self.P.device), self.P, 1.0, self.r_div)
+        return r_matrix(self.v.to(self.P.device), self.P, 1.0, self.r_div)
 
-    def _scaled_R(self)->torch.Tensor: return _r_matrix(self.v.to(self.P.device), self.P, self.scale, self.r_div)
+    def _scaled_R(self)->torch.Tensor: return r_matrix(self.v.to(self.P.device), self.P, self.scale, self.r_div)
 
     def delta_weight(self)->torch.Tensor:
         "ΔW = scale · B R Aᵀ in fp32, the (d_out, d_in) update (for inspection and tests; neither the forward nor a merge builds it)."
         return self.B @ self._scaled_R() @ self.A.T
 
     def forward(self, x:torch.Tensor)->torch.Tensor:
-        if not self.enabled or self.merged: return linear(x, self.base.weight, self.base.bias) if _ONEDNN.get() else self.base(x)
+        if not self.enabled or self.merged: return linear(x, self.base.weight, self.base.bias) if onednn_active() else self.base(x)
         W = self.base.weight
         b = self.base.bias
-        if (self.point_v is None and x.dtype == W.dtype == self.At.dtype and not W.requires_grad
+        if (x.dtype == W.dtype == self.At.dtype and not W.requires_grad
                 and (b is None or not b.requires_grad)):
             return _TinyLoRAFn.apply(x, W, b, self.At, self.Bt, self.v.to(self.P.device), self.P, self.scale, self.r_div)
         y = self.base(x)
         h = F.linear(x.to(self.At.dtype), self.At)                                     # x A, (..., r)
-        if self.point_v is None: h = F.linear(h, self._scaled_R())                    # (x A) (scale R)ᵀ
-        else:  # K vectors, one per block of the batch: rows k·n/K … (k+1)·n/K use point_v[k]
-            K = self.point_v.shape[0]
-            R = _r_matrix(self.point_v.to(self.P.device), self.P, self.scale, self.r_div)
-            h = torch.bmm(h.reshape(K, -1, self.r), R.transpose(1, 2)).reshape(h.shape)
+        h = F.linear(h, self._scaled_R())                                               # (x A) (scale R)ᵀ
         return y + (h @ self.Bt).to(y.dtype)
 
     @torch.no_grad()
@@ -385,7 +344,7 @@ def init_vector(u:int, # numbers in the vector
                 seed:int=0, # seed of 'normal'
                )->torch.Tensor:
     "The initial trainable vector: zeros, or N(0, std²) from a seeded generator."
-    _check_choice('v_init', how, V_INITS)
+    check_choice('v_init', how, V_INITS)
     if how == 'zeros': return torch.zeros(u)
     return std * torch.randn(u, generator=torch.Generator(device='cpu').manual_seed(int(seed)))
 

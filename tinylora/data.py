@@ -146,7 +146,9 @@ def _load_source(spec:QASpec):
     import datasets
     if spec.is_local:
         p = Path(spec.name).expanduser()
+        if p.is_dir(): raise IsADirectoryError(f"data {p} is a folder; give a {'/'.join(LOCAL_FORMATS)} file")
         if not p.is_file(): raise FileNotFoundError(f"data file {p} does not exist")
+        if p.stat().st_size == 0: raise ValueError(f"data file {p} is empty: it has no rows")
         fmt = LOCAL_FORMATS.get(p.suffix.lower())
         if fmt is None: raise ValueError(f"cannot read {p}: use a {'/'.join(LOCAL_FORMATS)} file")
         if fmt != 'parquet': _check_utf8(p)
@@ -186,13 +188,14 @@ def load_qa(spec:QASpec|str, # a `QASpec`, or a one-word spec for `parse_qa_spec
     for i, raw in enumerate(ds):
         r = _check_row(i, raw, spec)
         if isinstance(r, str):
-            if spec.on_bad == 'error': raise ValueError(f"{spec.name}: {r} (pass on_bad='skip' to skip such rows)")
+            if spec.on_bad == 'error': raise ValueError(f"{spec.name}: {r} (pass --on-bad skip, or on_bad='skip' in Python, to skip and count such rows)")
             rows.skipped.append((i, r)); continue
         key = (r['question'].strip(), r['gold'])
         if key in seen: rows.skipped.append((i, f"row {i} repeats row {seen[key]} (same question and answer)")); continue
         seen[key] = i
         rows.append(r)
         if spec.limit and len(rows) == spec.limit: break
+    if not rows: raise ValueError(f"{spec.name}: no usable rows ({len(rows.skipped)} skipped{', e.g. ' + rows.skipped[0][1] if rows.skipped else ''})")
     if rows.skipped: warnings.warn(f"{spec.name}: skipped {len(rows.skipped)} bad rows, e.g. {rows.skipped[0][1]}")
     return rows
 

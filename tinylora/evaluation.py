@@ -4,21 +4,23 @@
 
 # %% auto #0
 __all__ = ['ENGINES', 'Z95', 'METRIC_KEYS', 'RATES', 'PAIRED', 'EVAL_DEFAULTS', 'SUMMARY_COLS', 'PAIRED_COLS', 'generate',
-           'prompt_limit', 'wilson_interval', 'mcnemar_exact', 'summarize', 'paired_comparison', 'atomic_write_text',
-           'write_jsonl', 'evaluate', 'cli_errors', 'format_table', 'write_csv', 'rate_text', 'tinylora_eval']
+           'prompt_limit', 'wilson_interval', 'mcnemar_exact', 'summarize', 'paired_comparison', 'evaluate',
+           'rate_text', 'tinylora_eval']
 
 # %% ../nbs/05_evaluation.ipynb #f96f4093
-import csv, json, math, os, time
+import json, math, time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import torch
-from fastcore.script import call_parse, CliError, is_cli
+from fastcore.script import call_parse
 from tqdm.auto import tqdm
 
-from .adapter import onednn_gemms
+from .cpu import onednn_gemms
+from .cli import cli_errors, check_number, check_choice, check_device
 from .data import format_prompt, load_qa, parse_qa_spec, PAPER_INSTRUCTION
+from .files import atomic_write_text, write_jsonl, write_csv, format_table, writable_folder
 from .decoding import eos_ids, kv_decoder_fits, sample_groups
 from .models import DEFAULT_MODEL, load_model
 from .rewards import grade_completion
@@ -142,23 +144,6 @@ def paired_comparison(before:list[dict], # records of the untrained model (or an
         out[f'{name}_gained'], out[f'{name}_lost'], out[f'{name}_p'] = gained, lost, mcnemar_exact(gained, lost)
     return dict(out, n=len(after))
 
-# %% ../nbs/05_evaluation.ipynb #229c6619
-def atomic_write_text(path:Path, # the file to (re)write
-                      text:str, # its new content
-                     ):
-    "Write `text` to `path` through a flushed temporary file and a rename."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f'.{path.name}.{os.getpid()}.tmp')
-    with open(tmp, 'w', encoding='utf-8') as f:
-        f.write(text); f.flush(); os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-def write_jsonl(path:Path, # the JSONL file
-                records:list[dict], # graded records (from `grade`)
-               ):
-    "Write records as JSON lines, atomically."
-    atomic_write_text(path, ''.join(json.dumps(r, ensure_ascii=False) + '\n' for r in records))
-
 # %% ../nbs/05_evaluation.ipynb #ce2a2d41
 def evaluate(model, # the model to evaluate (with or without an adapter)
              tokenizer, # the model's tokenizer
@@ -193,35 +178,6 @@ def evaluate(model, # the model to evaluate (with or without an adapter)
     return res
 
 # %% ../nbs/05_evaluation.ipynb #91450a98
-@contextmanager
-def cli_errors(cli, # the console-script function (its name goes in the message)
-              ):
-    "While `cli` runs as a command, turn bad-input exceptions into one line and a non-zero exit; in Python, let them through."
-    try: yield
-    except (ValueError, FileNotFoundError, ConnectionError, NotADirectoryError, PermissionError) as e:
-        if is_cli(cli): raise CliError(f'error: {e}') from None
-        raise
-
-def format_table(rows:list[dict], # one dict per line
-                 cols:list[str], # column names, in order
-                )->str:
-    "A plain-text table of `rows` (dicts) with columns `cols`; floats shown with 3 decimals."
-    fmt = lambda v: f'{v:.3f}' if isinstance(v, float) else str(v)
-    cells = [[fmt(r.get(c, '')) for c in cols] for r in rows]
-    w = [max(len(c), *(len(x[i]) for x in cells)) for i, c in enumerate(cols)]
-    line = lambda xs: '  '.join(x.rjust(n) if i else x.ljust(n) for i, (x, n) in enumerate(zip(xs, w)))
-    return '\n'.join([line(cols), line(['-' * n for n in w]), *map(line, cells)])
-
-def write_csv(path:Path, # the CSV file
-              rows:list[dict], # one dict per line
-              cols:list[str], # column names, in order
-             ):
-    "Write `rows` to a CSV file with columns `cols`, atomically."
-    import io
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=cols, extrasaction='ignore'); w.writeheader(); w.writerows(rows)
-    atomic_write_text(path, buf.getvalue())
-
 def rate_text(res:dict, # a summary from `evaluate`
               key:str='strict_acc', # the rate
              )->str:
@@ -253,6 +209,7 @@ def tinylora_eval(
     limit:int=None, # rows per dataset (default 100, or the run's)
     question_field:str='question', # question column
     answer_field:str='answer', # answer column
+    on_bad:str='error', # a bad data row: 'error' (stop, naming it) or 'skip' (skip and count it)
     seed:int=None, # built-in task seed (default 0)
     batch_size:int=32, # prompts decoded together
     max_new_tokens:int=None, # completion budget (default 128, or the run's)
@@ -274,15 +231,17 @@ def tinylora_eval(
             split=run_cfg['eval_split'], limit=run_cfg['eval_limit'], template=run_cfg['template'],
             max_new_tokens=run_cfg.get('eval_max_new_tokens') or run_cfg['max_new_tokens'])
         s = {k: v if v is not None else from_run.get(k, EVAL_DEFAULTS[k]) for k, v in given.items()}
-        model_name = model_name or (run_cfg or {}).get('model_name') or DEFAULT_MODEL
-        if s['limit'] < 1: raise ValueError(f"--limit must be at least 1, not {s['limit']}")
-        if s['max_new_tokens'] < 1: raise ValueError(f"--max-new-tokens must be at least 1, not {s['max_new_tokens']}")
+        if model_name is None: model_name = (run_cfg or {}).get('model_name') or DEFAULT_MODEL
+        if not str(model_name).strip(): raise ValueError(f"the model name is empty; give {DEFAULT_MODEL!r}, 'tiny', a folder, a .gguf file or a hub id")
+        for k, v in dict(limit=s['limit'], max_new_tokens=s['max_new_tokens'], batch_size=batch_size).items(): check_number(k, v, 1, integer=True)
+        check_number('max_prompt_tokens', max_prompt_tokens, 1, integer=True, none_ok=True)
+        check_choice('on_bad', on_bad, ('error', 'skip')); check_device(device)
+        out = writable_folder(Path(out_dir), create=False)          # a file or a read-only folder is refused before the (long) evaluation
         ds = [s['data']] if isinstance(s['data'], str) else s['data']
         specs = [parse_qa_spec(d, split=s['split'], limit=s['limit'], question_field=question_field, answer_field=answer_field,
-                               seed=s['seed'], **({'config': run_cfg['dataset_config']} if run_cfg and run_cfg.get('dataset_config') else {}))
+                               seed=s['seed'], on_bad=on_bad, **({'config': run_cfg['dataset_config']} if run_cfg and run_cfg.get('dataset_config') else {}))
                  for d in ds]
         datasets = [(sp, load_qa(sp)) for sp in specs]   # read every dataset before the (slow) model load
-        out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
         kw = dict(batch_size=batch_size, max_new_tokens=s['max_new_tokens'], template=s['template'],
                   max_prompt_tokens=max_prompt_tokens, progress=not quiet, return_records=True)
         load = lambda: load_model(model_name, dtype=dtype, device=device)

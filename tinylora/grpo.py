@@ -4,28 +4,28 @@
 
 # %% auto #0
 __all__ = ['REWARD_STDS', 'REWARD_MODES', 'TIS_MODES', 'GRPO_PRESETS', 'METRIC_PLOTS', 'group_advantages', 'completion_mask',
-           'token_logprobs', 'group_logprobs', 'lean_activations', 'grpo_token_loss', 'aggregate_loss', 'GRPOConfig',
-           'score_rollouts', 'resample_flat_groups', 'rollout', 'tis_weights', 'grpo_update',
-           'deterministic_algorithms', 'grpo_step', 'grpo_train', 'tinylora_grpo']
+           'token_logprobs', 'group_logprobs', 'grpo_token_loss', 'aggregate_loss', 'GRPOConfig', 'score_rollouts',
+           'resample_flat_groups', 'rollout', 'tis_weights', 'grpo_update', 'deterministic_algorithms', 'grpo_step',
+           'grpo_train', 'tinylora_grpo']
 
 # %% ../nbs/07_grpo.ipynb #367de629
-import contextlib, functools, os, time, types
+import contextlib, functools, time
 from dataclasses import dataclass
 from pathlib import Path
-from unittest import mock
 
 import torch
 import torch.nn.functional as F
-from fastcore.script import call_parse, bool_arg
 from transformers import DynamicCache
 
-from .adapter import adapter_disabled, linear, onednn_gemms
+from .adapter import adapter_disabled
+from .cpu import linear, onednn_gemms, lean_activations, mmap_allocations
 from .tying import merge_tinylora, unmerge_tinylora
-from .evaluation import cli_errors
-from .decoding import LLAMA_TYPES, model_type, modeling_module, plain_head, with_cache, prompt_cache, sample_groups, eos_ids
+from .cli import cli_errors, check_number, check_choice
+from .models import DEFAULT_MODEL
+from .decoding import plain_head, with_cache, prompt_cache, sample_groups, eos_ids
 from .data import format_prompt
 from .rewards import grade_completion
-from .runs import train_loop, train_cli, RunConfig, mmap_allocations
+from .runs import train_loop, training_command, RunConfig
 
 # %% ../nbs/07_grpo.ipynb #666400e5
 REWARD_STDS = ('sample', 'population')
@@ -162,89 +162,6 @@ def group_logprobs(model, # the policy (the adapter on, or off for the reference
             if pairs: torch.autograd.backward([t for t, _ in pairs], [g for _, g in pairs])
     return torch.cat(out)
 
-# %% ../nbs/07_grpo.ipynb #f1c1a70e
-class _SwiGLU(torch.autograd.Function):
-    "silu(g) * u keeping only g and u for the backward; silu(g) is recomputed there by the operations autograd would run."
-    @staticmethod
-    def forward(ctx, g, u):
-        ctx.save_for_backward(g, u)
-        return F.silu(g) * u
-
-    @staticmethod
-    def backward(ctx, dh):
-        g, u = ctx.saved_tensors
-        dg = torch.ops.aten.silu_backward(dh * u, g) if ctx.needs_input_grad[0] else None
-        du = dh * F.silu(g) if ctx.needs_input_grad[1] else None
-        return dg, du
-
-def _swiglu_forward(self, x): return self.down_proj(_SwiGLU.apply(self.gate_proj(x), self.up_proj(x)))
-
-def _swiglu_mlps(model)->list:
-    "The feed-forward blocks of `model` that compute down(silu(gate(x)) * up(x)) and can take `_swiglu_forward`."
-    if model_type(model) not in LLAMA_TYPES: return []
-    return [m for m in model.modules() if all(hasattr(m, a) for a in ('gate_proj', 'up_proj', 'down_proj', 'act_fn'))
-            and type(m.act_fn).__name__ in ('SiLU', 'SiLUActivation') and 'forward' not in vars(m)]
-
-class _RMSNorm(torch.autograd.Function):
-    "w ⊙ x/rms(x) by the Llama-type norm's own operations (fp32, rounded to x's dtype before w), keeping only x and 1/rms."
-    @staticmethod
-    def forward(ctx, x, weight, eps):
-        xf = x.to(torch.float32)
-        inv = torch.rsqrt(xf.pow(2).mean(-1, keepdim=True) + eps)
-        ctx.save_for_backward(x, weight, inv)
-        return weight * (xf * inv).to(x.dtype)
-
-    @staticmethod
-    def backward(ctx, dy):
-        x, weight, inv = ctx.saved_tensors
-        xh, g = x.to(torch.float32) * inv, (dy * weight).to(torch.float32)
-        return ((g - xh * (g * xh).mean(-1, keepdim=True)) * inv).to(x.dtype), None, None
-
-def _rmsnorm_forward(self, x): return _RMSNorm.apply(x, self.weight, self.variance_epsilon)
-
-def _rms_norms(model)->list:
-    "The RMS norms of a Llama-type `model` (Llama's formula, frozen weight) that can take `_rmsnorm_forward`."
-    if model_type(model) not in LLAMA_TYPES: return []
-    return [m for m in model.modules() if type(m).__name__.endswith('RMSNorm') and hasattr(m, 'variance_epsilon')
-            and isinstance(getattr(m, 'weight', None), torch.Tensor) and not m.weight.requires_grad and 'forward' not in vars(m)]
-
-class _Rotary(torch.autograd.Function):
-    "q cos + rotate_half(q) sin by transformers' own operations; the backward keeps only cos and sin and allocates no sliced gradients."
-    @staticmethod
-    def forward(ctx, q, cos, sin, rotate_half):
-        ctx.save_for_backward(cos, sin)
-        return (q * cos) + (rotate_half(q) * sin)
-
-    @staticmethod
-    def backward(ctx, dy):
-        cos, sin = ctx.saved_tensors
-        z, h = dy * sin, dy.shape[-1] // 2                                 # rotate_half(q) = (−q₂, q₁): its transpose maps z to (z₂, −z₁)
-        return dy * cos + torch.cat((z[..., h:], -z[..., :h]), -1), None, None, None
-
-_ROTARY_TYPES = tuple(t for t in LLAMA_TYPES if t != 'phi3')   # rotary embedding over the whole head (Phi-3's is partial)
-
-def _rotary_patch(model):
-    "A patch of `model`'s modeling module whose `apply_rotary_pos_emb` runs `_Rotary` (Llama-type, whole-head rotation), else None."
-    mod = modeling_module(model) if model_type(model) in _ROTARY_TYPES else None
-    if mod is None or not all(hasattr(mod, a) for a in ('apply_rotary_pos_emb', 'rotate_half')): return None
-    def apply_rotary_pos_emb(q, k, cos, sin, unsqueeze_dim=1):
-        cos, sin = cos.unsqueeze(unsqueeze_dim), sin.unsqueeze(unsqueeze_dim)
-        return _Rotary.apply(q, cos, sin, mod.rotate_half), _Rotary.apply(k, cos, sin, mod.rotate_half)
-    return mock.patch.object(mod, 'apply_rotary_pos_emb', apply_rotary_pos_emb)
-
-@contextlib.contextmanager
-def lean_activations(model, # a causal LM; Llama-type models get these changes, others none
-                    ):
-    "While inside: SwiGLU blocks keep two of their three tensors, RMS norms their input and 1/rms, the rotary embedding only cos and sin, attention unrepeated keys and values."
-    mlps, norms, rotary = _swiglu_mlps(model), _rms_norms(model), _rotary_patch(model)
-    try:
-        for m in mlps: m.forward = types.MethodType(_swiglu_forward, m)
-        for m in norms: m.forward = types.MethodType(_rmsnorm_forward, m)
-        with (mock.patch.dict(os.environ, {'TRANSFORMERS_SDPA_FORCE_GQA': '1'} if mlps else {}),
-              rotary or contextlib.nullcontext()): yield len(mlps)
-    finally:
-        for m in mlps + norms: vars(m).pop('forward', None)
-
 # %% ../nbs/07_grpo.ipynb #93d88a5c
 def grpo_token_loss(logp:torch.Tensor, # (n, C) log-probs under the current policy (with grad)
                     old_logp:torch.Tensor, # (n, C) log-probs when the batch was drawn
@@ -326,17 +243,19 @@ class GRPOConfig(RunConfig):
     def __post_init__(self):
         super().__post_init__()
         if self.group_size < 2: raise ValueError(f"group_size must be at least 2 (GRPO compares completions within a group), not {self.group_size}")
-        if self.batch_prompts < 1: raise ValueError(f"batch_prompts must be at least 1, not {self.batch_prompts}")
-        if self.num_iterations < 1: raise ValueError(f"num_iterations must be at least 1, not {self.num_iterations}")
-        if self.resample_zero_std < 0: raise ValueError(f"resample_zero_std must be 0 or more, not {self.resample_zero_std}")
-        if not 0 <= self.truncation_factor <= 1: raise ValueError(f"truncation_factor must be between 0 and 1, not {self.truncation_factor}")
-        if self.tis_cap is not None and not self.tis_cap > 0: raise ValueError(f"tis_cap must be positive (or None: off), not {self.tis_cap}")
+        n = lambda k, *a, **kw: check_number(k, getattr(self, k), *a, **kw)
+        for k in ('group_size', 'batch_prompts', 'micro_batch', 'max_prompt_tokens', 'num_iterations'): n(k, 1, integer=True)
+        n('resample_zero_std', 0, integer=True)
+        n('temperature', 0, low_open=True); n('top_p', 0, 1, low_open=True)
+        n('format_reward', 0); n('truncation_factor', 0, 1); n('beta', 0)
+        n('epsilon_low', 0, 1, high_open=True); n('epsilon_high', 0)
+        n('tis_cap', 0, low_open=True, none_ok=True)
         for k, ok in [('loss_agg', ('token_mean', 'sequence_mean', 'dr_grpo')), ('scale_rewards', ('group', 'batch', 'none')),
                       ('reward_mode', REWARD_MODES), ('reward_std', REWARD_STDS), ('tis_mode', TIS_MODES)]:
-            if getattr(self, k) not in ok: raise ValueError(f"{k} must be one of {ok}, not {getattr(self, k)!r}")
+            check_choice(k, getattr(self, k), ok)
 
 GRPO_PRESETS = {
-    'cpu': dict(model_name='smollm2-135m-instruct', dataset_name='arith', level=1, train_limit=64, eval_limit=64,
+    'cpu': dict(model_name=DEFAULT_MODEL, dataset_name='arith', level=1, train_limit=64, eval_limit=64,
                 budget=13, lr=1e-2, batch_prompts=4, group_size=4, max_new_tokens=96, epochs=1, max_steps=12, temperature=0.7,
                 reward_mode='mixed', format_reward=0.2, checkpoint_every_steps=4, eval_every=0, micro_batch=2),
     'paper-gsm8k': dict(model_name='Qwen/Qwen2.5-7B-Instruct', dataset_name='gsm8k', dataset_config='main', budget=13,
@@ -374,6 +293,7 @@ def _sample_groups(model, tokenizer, rows:list[dict], cfg:GRPOConfig)->list[dict
                  truncated=int(row[n - 1]) not in eos, **({} if l is None else dict(sampler_logp=l[:n])))
             for row, n, l in zip(ids.cpu(), n_tok.tolist(), lp)]
 
+# %% ../nbs/07_grpo.ipynb #ec8c63e1
 def score_rollouts(gens:list[dict], # completions (dicts with `text` and `truncated`)
                    golds:list[str], # each completion's reference answer
                    cfg:GRPOConfig, # the run's settings
@@ -387,6 +307,7 @@ def score_rollouts(gens:list[dict], # completions (dicts with `text` and `trunca
         reward = reward * torch.tensor([cfg.truncation_factor if x['truncated'] else 1.0 for x in gens])
     return dict(strict=strict, flexible=flexible, format=fmt, reward=reward)
 
+# %% ../nbs/07_grpo.ipynb #b3717363
 def resample_flat_groups(sample, # `sample(rows) -> completions` (G per row)
                          rows:list[dict], # the prompts of the batch
                          gens:list[dict], # their completions, G per row in order
@@ -404,6 +325,7 @@ def resample_flat_groups(sample, # `sample(rows) -> completions` (G per row)
             if not bool((rn[k] == rn[k, 0]).all()): gens[i * G:(i + 1) * G] = new[k * G:(k + 1) * G]; n_new += 1
     return gens, n_new
 
+# %% ../nbs/07_grpo.ipynb #36a67178
 def rollout(model, # a causal LM with a TinyLoRA adapter
             tokenizer, # the model's tokenizer
             rows:list[dict], # the prompts of this step
@@ -428,6 +350,7 @@ def _on(b, dev): return [b[k].to(dev) for k in ('prompt_ids', 'prompt_mask', 'co
 def _logprobs_nograd(model, b, cfg):
     return group_logprobs(model, *_on(b, model.device), cfg.micro_batch, cfg.temperature).cpu()
 
+# %% ../nbs/07_grpo.ipynb #01408772
 class _NonFinite(Exception): pass
 
 def tis_weights(train_logp:torch.Tensor, # (n, C) log π_train of the sampled tokens (detached)
@@ -449,6 +372,7 @@ def _tis_stats(stats:dict, old, roll, m, w, n_tok):
     stats['tis_logratio_max'] = max(stats.get('tis_logratio_max', 0.0), d.max().item())
     stats['tis_weight_mean'] = stats.get('tis_weight_mean', 0.0) + (w * m).sum().item() / n_tok
 
+# %% ../nbs/07_grpo.ipynb #4085d1d1
 def grpo_update(model, # a causal LM with a TinyLoRA adapter
                 optimizer, # AdamW over the trainable vectors
                 b:dict, # the rollout batch from `rollout`
@@ -470,6 +394,7 @@ def deterministic_algorithms(enabled:bool=True, # False: leave torch's setting a
     try: yield
     finally: torch.use_deterministic_algorithms(before)
 
+# %% ../nbs/07_grpo.ipynb #a8923501
 def _grpo_update(model, optimizer, b, cfg, scheduler):
     P, G = len(b['reward']) // cfg.group_size, cfg.group_size
     adv, zero = group_advantages(b['reward'].view(P, G), cfg.scale_rewards, std=cfg.reward_std)
@@ -559,62 +484,7 @@ def grpo_train(model, # a causal LM with a TinyLoRA adapter
     return train_loop('grpo', model, tokenizer, rows, config, grpo_step, run_dir, eval_rows, resume, progress, METRIC_PLOTS)
 
 # %% ../nbs/07_grpo.ipynb #4e90e9ab
-@call_parse
-def tinylora_grpo(
-    root_dir:str='runs', # the run lives in ROOT_DIR/runs/RUN_ID
-    run_id:str=None, # run name (default from budget, lr, seed)
-    preset:str=None, # 'cpu', 'paper-gsm8k' or a .yaml file of settings
-    resume:bool=False, # continue the run from its newest intact checkpoint
-    quiet:bool=False, # no progress bars
-    model_name:str=None, # model alias, folder, .gguf, hub id or 'tiny'
-    budget:int=None, # trainable numbers
-    lr:float=None, # learning rate
-    seed:int=None, # training seed
-    max_steps:int=None, # stop after this many steps
-    checkpoint_every_steps:int=None, # checkpoint interval
-    group_size:int=None, # completions per prompt
-    batch_prompts:int=None, # prompts per step
-    dataset_name:str=None, # 'arith', 'gsm8k', hub dataset or local file
-    dataset_config:str=None, # hub dataset config
-    train_split:str=None, # training split
-    eval_split:str=None, # evaluation split
-    question_field:str=None, # question column
-    answer_field:str=None, # answer column
-    level:int=None, # built-in task level
-    train_limit:int=None, # training rows
-    eval_limit:int=None, # evaluation rows
-    epochs:int=None, # passes over the data
-    max_prompt_tokens:int=None, # prompt length limit
-    max_new_tokens:int=None, # completion length limit
-    eval_max_new_tokens:int=None, # evaluation length limit
-    eval_every:int=None, # evaluate every N steps
-    baseline_file:str=None, # shared JSON of the untrained model's evaluation (read if present, else written)
-    temperature:float=None, # sampling temperature
-    top_p:float=None, # nucleus sampling
-    beta:float=None, # KL weight
-    epsilon_low:float=None, # lower clip
-    epsilon_high:float=None, # upper clip
-    num_iterations:int=None, # updates per rollout batch
-    loss_agg:str=None, # 'token_mean', 'sequence_mean' or 'dr_grpo'
-    scale_rewards:str=None, # 'group', 'batch' or 'none'
-    reward_std:str=None, # advantages' standard deviation: 'sample' (n - 1, TRL's) or 'population' (n)
-    skip_zero_std:bool_arg=None, # drop groups with no reward variance from the loss
-    skip_zero_advantage:bool_arg=None, # the update does not forward groups with zero loss and gradient (default true)
-    deterministic:bool_arg=None, # the update uses torch's deterministic algorithms (default true)
-    resample_zero_std:int=None, # dynamic sampling: regenerate flat groups up to N times
-    tis_cap:float=None, # truncated importance sampling cap
-    tis_mode:str=None, # 'token_truncate', 'token_mask', 'sequence_truncate' or 'sequence_mask'
-    reward_mode:str=None, # 'strict', 'flexible', 'mixed' or 'format'
-    format_reward:float=None, # extra reward for a marked answer
-    truncation_factor:float=None, # share of its reward a completion that hits the token limit keeps (1: no penalty)
-    weight_decay:float=None, # AdamW weight decay
-    warmup_steps:int=None, # LR warmup steps
-    max_grad_norm:float=None, # gradient clipping
-    micro_batch:int=None, # sequences per forward/backward
-    dtype:str=None, # model dtype
-    device:str=None, # device
-):
+def tinylora_grpo(argv:list[str]|None=None, # command-line words (None: sys.argv, as a console script)
+                 )->dict|None: # the run's result, for a Python caller
     "Train a TinyLoRA vector with GRPO on verifiable math rewards."
-    args = dict(locals())
-    with cli_errors(tinylora_grpo):
-        return train_cli('grpo', GRPOConfig, GRPO_PRESETS, grpo_train, args)
+    return training_command('grpo', GRPOConfig, GRPO_PRESETS, grpo_train, argv, tinylora_grpo)

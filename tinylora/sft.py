@@ -12,11 +12,11 @@ from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
-from fastcore.script import call_parse, bool_arg
 
 from .data import format_prompt, strip_calculator_annotations
-from .evaluation import cli_errors
-from .runs import train_loop, train_cli, RunConfig
+from .cli import cli_errors, check_number
+from .models import DEFAULT_MODEL
+from .runs import train_loop, training_command, RunConfig
 
 # %% ../nbs/08_sft.ipynb #b4f11088
 IGNORE = -100
@@ -72,10 +72,12 @@ class SFTConfig(RunConfig):
 
     def __post_init__(self):
         super().__post_init__()
-        if self.batch_size < 1 or self.grad_accum < 1: raise ValueError("batch_size and grad_accum must be at least 1")
+        for k in ('batch_size', 'grad_accum'): check_number(k, getattr(self, k), 1, integer=True)
+        check_number('max_length', self.max_length, 2, integer=True)
+        if self.grad_accum > self.batch_size: raise ValueError(f"grad_accum ({self.grad_accum}) cannot exceed batch_size ({self.batch_size}): each micro-batch needs an example")
 
 SFT_PRESETS = {
-    'cpu': dict(model_name='smollm2-135m-instruct', dataset_name='arith', level=1, train_limit=64, eval_limit=64, budget=13,
+    'cpu': dict(model_name=DEFAULT_MODEL, dataset_name='arith', level=1, train_limit=64, eval_limit=64, budget=13,
                 lr=1e-2, batch_size=8, max_length=256, max_new_tokens=96, epochs=1, checkpoint_every_steps=4),
     'paper-gsm8k': dict(model_name='Qwen/Qwen2.5-7B-Instruct', dataset_name='gsm8k', dataset_config='main', budget=13,
                         lr=1e-5, batch_size=64, grad_accum=8, max_length=1024, max_new_tokens=4096, epochs=3,
@@ -132,44 +134,7 @@ def update_size(model, # a causal LM with a TinyLoRA adapter
     return dict(params=n, bytes=4 * n, lora_params_same_rank=lora, ratio_to_lora=n / lora if lora else None)
 
 # %% ../nbs/08_sft.ipynb #6439d34b
-@call_parse
-def tinylora_sft(
-    root_dir:str='runs', # the run lives in ROOT_DIR/runs/RUN_ID
-    run_id:str=None, # run name (default from budget, lr, seed)
-    preset:str=None, # 'cpu', 'paper-gsm8k' or a .yaml file of settings
-    resume:bool=False, # continue the run from its newest intact checkpoint
-    quiet:bool=False, # no progress bars
-    model_name:str=None, # model alias, folder, .gguf, hub id or 'tiny'
-    budget:int=None, # trainable numbers
-    lr:float=None, # learning rate
-    seed:int=None, # training seed
-    max_steps:int=None, # stop after this many steps
-    checkpoint_every_steps:int=None, # checkpoint interval
-    dataset_name:str=None, # 'arith', 'gsm8k', hub dataset or local file
-    dataset_config:str=None, # hub dataset config
-    train_split:str=None, # training split
-    eval_split:str=None, # evaluation split
-    question_field:str=None, # question column
-    answer_field:str=None, # answer column
-    level:int=None, # built-in task level
-    train_limit:int=None, # training rows
-    eval_limit:int=None, # evaluation rows
-    epochs:int=None, # passes over the data
-    batch_size:int=None, # examples per step
-    grad_accum:int=None, # micro-batches per step
-    max_length:int=None, # prompt + target tokens
-    max_new_tokens:int=None, # evaluation length limit
-    eval_max_new_tokens:int=None, # evaluation length limit (overrides max_new_tokens)
-    eval_every:int=None, # evaluate every N steps
-    baseline_file:str=None, # shared JSON of the untrained model's evaluation (read if present, else written)
-    strip_annotations:bool_arg=None, # strip <<...>> calculator annotations: true or false
-    weight_decay:float=None, # AdamW weight decay
-    warmup_steps:int=None, # LR warmup steps
-    max_grad_norm:float=None, # gradient clipping
-    dtype:str=None, # model dtype
-    device:str=None, # device
-):
+def tinylora_sft(argv:list[str]|None=None, # command-line words (None: sys.argv, as a console script)
+                )->dict|None: # the run's result, for a Python caller
     "Train a TinyLoRA vector with supervised fine-tuning on worked solutions."
-    args = dict(locals())
-    with cli_errors(tinylora_sft):
-        return train_cli('sft', SFTConfig, SFT_PRESETS, sft_train, args)
+    return training_command('sft', SFTConfig, SFT_PRESETS, sft_train, argv, tinylora_sft)

@@ -9,7 +9,7 @@ __all__ = ['SURFACE_COLS', 'vector_points', 'point_losses', 'surface_grid', 'sur
            'tinylora_surface_app']
 
 # %% ../nbs/10_surface.ipynb #2afd918b
-import csv, hashlib, io, json, math, os, shutil, subprocess, sys, time
+import contextlib, csv, hashlib, io, json, math, os, shutil, subprocess, sys, time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
@@ -18,13 +18,28 @@ import torch
 import torch.nn.functional as F
 from fastcore.script import call_parse
 
-from .adapter import tinylora_layers
+from .adapter import tinylora_layers, r_matrix
+from .cpu import patched
 from .tying import inject_tinylora, trainable_vector, set_trainable_vector, base_fingerprint, merge_tinylora, unmerge_tinylora
 from .sft import sft_example, sft_collate, sft_loss, IGNORE
-from .evaluation import atomic_write_text, evaluate, cli_errors
-from .models import fsync_path
+from .evaluation import evaluate
+from .cli import cli_errors, check_number, die_with_parent
+from .files import atomic_write_text, append_line, fsync_path, folder_lock
+from .models import DEFAULT_MODEL
 
 # %% ../nbs/10_surface.ipynb #923c99cf
+def _points_forward(layer, # a TinyLoRA layer
+                    Vk:torch.Tensor, # (K, u): the layer's vector at each of K points
+                   ):
+    "A forward for `layer` that runs block k of its batch (rows k·n/K to (k+1)·n/K) with the vector Vk[k]."
+    def forward(x):
+        y = layer.base(x)
+        h = F.linear(x.to(layer.At.dtype), layer.At)                                  # x A, (..., r)
+        R = r_matrix(Vk.to(layer.P.device), layer.P, layer.scale, layer.r_div)        # (K, r, r)
+        h = torch.bmm(h.reshape(len(Vk), -1, layer.r), R.transpose(1, 2)).reshape(h.shape)
+        return y + (h @ layer.Bt).to(y.dtype)
+    return forward
+
 @contextmanager
 def vector_points(model, # a model with TinyLoRA layers
                   V:torch.Tensor, # (K, n_params): K whole trainable vectors, laid out as `trainable_vector`
@@ -36,13 +51,11 @@ def vector_points(model, # a model with TinyLoRA layers
         raise ValueError(f"V must be (K, {sum(sizes)}) for this adapter, not {tuple(V.shape)}")
     offs = [sum(sizes[:k]) for k in range(len(sizes))]
     where = {id(p): k for k, p in enumerate(vecs)}
-    layers = [m for _, m in tinylora_layers(model)]
-    for m in layers:
-        k = where[id(m.v)]
-        m.point_v = V[:, offs[k]:offs[k] + sizes[k]].float()
-    try: yield model
-    finally:
-        for m in layers: m.point_v = None
+    with contextlib.ExitStack() as stack:
+        for _, m in tinylora_layers(model):
+            k = where[id(m.v)]
+            stack.enter_context(patched(m, 'forward', _points_forward(m, V[:, offs[k]:offs[k] + sizes[k]].float())))
+        yield model
 
 # %% ../nbs/10_surface.ipynb #f283310d
 @torch.no_grad()
@@ -174,7 +187,9 @@ def scan_surface(model, # the base model (a budget-2 adapter is injected)
     if budget != 2: raise ValueError(f"the loss surface is exact only for budget 2 (the plane is then the whole trainable "
                                      f"space); got budget {budget}: scan with budget 2, or use a sweep for larger budgets")
     if u not in (1, 2): raise ValueError(f"u must be 1 (two tied groups) or 2 (one shared vector), not {u}")
-    if points_per_pass < 1: raise ValueError(f"points_per_pass must be at least 1, not {points_per_pass}")
+    for k, v in dict(points_per_pass=points_per_pass, reward_stride=reward_stride, micro_batch=micro_batch, n_examples=n_examples,
+                     max_length=max_length, reward_max_new_tokens=reward_max_new_tokens).items(): check_number(k, v, 1, integer=True)
+    check_number('grid_size', grid_size, 2, integer=True)
     if tinylora_layers(model): raise ValueError("scan a fresh model: the scan injects its own budget-2 adapter")
     info = inject_tinylora(model, 2, u=u, tie=tie, proj_seed=proj_seed, sigma=sigma)
     if info['n_params'] != 2: raise ValueError(f"the surface needs a budget-2 plan; this one has {info['n_params']} numbers")
@@ -187,20 +202,20 @@ def scan_surface(model, # the base model (a budget-2 adapter is injected)
     meta = dict(settings=settings, plan={k: v for k, v in info.items() if k not in ('modules', 'groups')},
                 fingerprint=base_fingerprint(model), data_hash=data_hash, expected_rows=len(grid))
     folder = _scan_folder(folder, resume)
-    if resume:
-        saved = json.loads((folder/'meta.json').read_text())
-        for k in ('settings', 'fingerprint', 'data_hash'):
-            if saved[k] != json.loads(json.dumps(meta[k])):
-                raise ValueError(f"{folder} was scanned with other {k} ({saved[k]} vs {meta[k]}); resume with the same "
-                                 f"settings, or scan into another folder")
-    else: atomic_write_text(folder/'meta.json', json.dumps(dict(meta, started=time.strftime('%Y-%m-%d %H:%M:%S')), indent=1))
-    out = folder/'loss_surface.csv'
-    _repair_csv(out)
-    done = {(r['i'], r['j']) for r in read_surface_rows(out)}
-    todo = [p for p in grid if (p[0], p[1]) not in done]
-    bar = tqdm(total=len(grid), initial=len(grid) - len(todo), desc='surface', disable=not progress)
-    on_reward = lambda i, j: reward_rows is not None and i % reward_stride == 0 and j % reward_stride == 0
-    with open(out, 'a') as f:
+    with folder_lock(folder, 'scan'):                    # one writer per scan folder
+        if resume:
+            saved = json.loads((folder/'meta.json').read_text())
+            for k in ('settings', 'fingerprint', 'data_hash'):
+                if saved[k] != json.loads(json.dumps(meta[k])):
+                    raise ValueError(f"{folder} was scanned with other {k} ({saved[k]} vs {meta[k]}); resume with the same "
+                                     f"settings, or scan into another folder")
+        else: atomic_write_text(folder/'meta.json', json.dumps(dict(meta, started=time.strftime('%Y-%m-%d %H:%M:%S')), indent=1))
+        out = folder/'loss_surface.csv'
+        _repair_csv(out)
+        done = {(r['i'], r['j']) for r in read_surface_rows(out)}
+        todo = [p for p in grid if (p[0], p[1]) not in done]
+        bar = tqdm(total=len(grid), initial=len(grid) - len(todo), desc='surface', disable=not progress)
+        on_reward = lambda i, j: reward_rows is not None and i % reward_stride == 0 and j % reward_stride == 0
         for s in range(0, len(todo), points_per_pass):
             chunk = todo[s:s + points_per_pass]
             V = torch.tensor([[p[2], p[3]] for p in chunk])
@@ -214,18 +229,18 @@ def scan_surface(model, # the base model (a budget-2 adapter is injected)
                                         progress=False)['strict_acc']
                     finally: unmerge_tinylora(model); set_trainable_vector(model, torch.zeros(2))
                 lines.append(f"{i},{j},{a!r},{b!r},{loss!r},{'' if rew == '' else repr(rew)}\n")
-            f.write(''.join(lines)); f.flush(); os.fsync(f.fileno())
+            append_line(out, ''.join(lines))      # flushed at once; a link in its place is refused, never written through
             bar.update(len(chunk))
-    bar.close()
-    rows_now = read_surface_rows(out)
-    atomic_write_text(folder/'best_point.json', json.dumps(best_point(rows_now, len(grid)), indent=1))
-    return folder
+        bar.close()
+        rows_now = read_surface_rows(out)
+        atomic_write_text(folder/'best_point.json', json.dumps(best_point(rows_now, len(grid)), indent=1))
+        return folder
 
 # %% ../nbs/10_surface.ipynb #f71fa53f
 @call_parse
 def tinylora_surface(
     root_dir:str='surface', # the scan folder (a new timestamped one beside it if it holds a scan and --resume is not given)
-    model_name:str='smollm2-135m-instruct', # model alias, folder, .gguf, hub id or 'tiny'
+    model_name:str=DEFAULT_MODEL, # model alias, folder, .gguf, hub id or 'tiny'
     grid_size:int=9, # points per axis
     vmin:float=None, # lowest v1 (and v2); default: 3× the farthest point of the --runs paths, else -0.5
     vmax:float=None, # highest v1 (and v2); default: 3× the farthest point of the --runs paths, else 0.5
@@ -250,12 +265,15 @@ def tinylora_surface(
     "Scan the SFT loss of a budget-2 TinyLoRA adapter over a grid (resumable); write loss_surface.csv, meta.json, best_point.json."
     from tinylora.models import load_model
     from tinylora.data import load_qa, parse_qa_spec
-    with cli_errors(tinylora_surface):
+    with cli_errors(tinylora_surface, interrupted='the points so far are kept; continue with the same command and --resume'):
         if budget != 2: raise ValueError(f"the loss surface is exact only for budget 2; got --budget {budget}")
         if vmin is None or vmax is None:
             lo, hi = path_range(runs) if runs else (-0.5, 0.5)
             vmin, vmax = (lo if vmin is None else vmin), (hi if vmax is None else vmax)
-        surface_grid(grid_size, vmin, vmax, v2min, v2max)   # bad ranges fail before the model loads
+        surface_grid(grid_size, vmin, vmax, v2min, v2max)   # bad ranges and settings fail before the model loads
+        for k, v in dict(reward_stride=reward_stride, points_per_pass=points_per_pass, train_limit=train_limit).items():
+            check_number(k, v, 1, integer=True)
+        check_number('grid_size', grid_size, 2, integer=True); check_number('reward_limit', reward_limit, 0, integer=True)
         rows = load_qa(parse_qa_spec(dataset_name, split='train', level=level))
         rew = load_qa(parse_qa_spec(dataset_name, split='test', limit=reward_limit, level=level)) if reward_limit else None
         model, tok = load_model(model_name)
@@ -514,4 +532,7 @@ def tinylora_surface_app(
         if exe is None: raise FileNotFoundError('Voilà is not installed: pip install "tinylora[app]"')
         cmd = [exe, str(nb), f'--port={port}', '--Voila.ip=127.0.0.1', *([] if open_browser else ['--no-browser'])]
         print(f"serving {folder} at http://127.0.0.1:{port} (Ctrl-C stops)", flush=True)
-        return subprocess.call(cmd)
+        proc = subprocess.Popen(cmd, preexec_fn=die_with_parent if sys.platform == 'linux' else None)   # Voilà dies with us
+        try: return proc.wait()
+        finally:
+            if proc.poll() is None: proc.terminate(); proc.wait(timeout=10)

@@ -9,15 +9,17 @@ __all__ = ['PAPER_LRS', 'SWEEP_GRIDS', 'SWEEP_TESTS', 'METHODS', 'SWEEP_COLS', '
            'write_results', 'summary_table', 'grid_points', 'sweep', 'print_summary', 'tinylora_sweep']
 
 # %% ../nbs/09_sweep.ipynb #8675f633
-import csv, fcntl, json, math, os, shutil, signal, subprocess, sys, time
+import csv, json, math, os, shutil, signal, subprocess, sys, time
 from pathlib import Path
 from statistics import mean, stdev
 from typing import Annotated
 
 from fastcore.script import anno_parser
 
-from .evaluation import atomic_write_text, format_table, write_csv, wilson_interval, paired_comparison
-from .runs import make_config, eval_settings, versions, PAIRED_KEYS
+from .evaluation import wilson_interval, paired_comparison
+from .files import atomic_write_text, format_table, write_csv, read_json, folder_lock
+from .cli import die_with_parent, settings_parser
+from .runs import make_config, eval_settings, versions, PAIRED_KEYS, RUN_FLAGS
 from .grpo import GRPOConfig, GRPO_PRESETS
 from .sft import SFTConfig, SFT_PRESETS
 
@@ -62,10 +64,8 @@ _GRID_FLAGS = {'lr': '--lrs', 'budget': '--budgets', 'seed': '--seeds', 'run_id'
                'baseline_file': None}
 
 def _trainer_parser(method:str):
-    "The argument parser of `method`'s console script."
-    from tinylora.grpo import tinylora_grpo
-    from tinylora.sft import tinylora_sft
-    return anno_parser(dict(grpo=tinylora_grpo, sft=tinylora_sft)[method], prog=f'tinylora_sweep (passed to {METHODS[method][2]})')
+    "The argument parser of `method`'s console script (its flags are its settings' fields)."
+    return settings_parser(METHODS[method][0], f'tinylora_sweep (passed to {METHODS[method][2]})', '', RUN_FLAGS)
 
 def trainer_flags(method:str, # 'grpo' or 'sft'
                   argv:list[str], # the flags, as typed
@@ -75,7 +75,7 @@ def trainer_flags(method:str, # 'grpo' or 'sft'
     known, unknown = p.parse_known_args(argv)
     if unknown: raise ValueError(f"unknown flag(s) {' '.join(unknown)}; see `{METHODS[method][2]} --help` for the flags a sweep passes through")
     defaults = vars(p.parse_args([]))                  # only the flags actually given come back
-    given = {k: v for k, v in vars(known).items() if v != defaults[k] and k not in ('pdb', 'xtra', 'quiet', 'help')}
+    given = {k: v for k, v in vars(known).items() if v != defaults[k] and k != 'quiet'}
     for k, sweep_flag in _GRID_FLAGS.items():
         if k in given:
             raise ValueError(f"--{k.replace('_', '-')} is set by the sweep" + (f"; use {sweep_flag}" if sweep_flag else ''))
@@ -217,13 +217,6 @@ def plot_sweep(rows:list[dict], # sweep.csv rows
     return Path(path)
 
 # %% ../nbs/09_sweep.ipynb #ecfe1b3a
-def _die_with_parent():
-    "In the child: ask Linux to kill this process when the sweep that started it dies."
-    try:
-        import ctypes
-        ctypes.CDLL('libc.so.6', use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except OSError: pass  # not Linux: the child outlives a SIGKILLed sweep, as any subprocess would
-
 def _console(name:str)->str:
     "A console script of this package beside this Python."
     exe = shutil.which(name, path=str(Path(sys.executable).parent)) or shutil.which(name)
@@ -255,7 +248,7 @@ def run_point(root:Path, # the sweep folder
     with open(log_f, 'a') as log:
         log.write(f"\n=== attempt {state['attempts']} {time.strftime('%Y-%m-%d %H:%M:%S')}: {' '.join(cmd)}\n"); log.flush()
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE if echo else log, stderr=subprocess.STDOUT,
-                                preexec_fn=_die_with_parent if sys.platform == 'linux' else None, text=echo)
+                                preexec_fn=die_with_parent if sys.platform == 'linux' else None, text=echo)
         try:
             if echo:
                 for line in proc.stdout: sys.stdout.write(line); log.write(line)
@@ -310,7 +303,7 @@ def run_test(root:Path, # the sweep folder
     with open(out/'eval.log', 'w') as log:
         log.write(' '.join(cmd) + '\n'); log.flush()
         proc = subprocess.run(cmd, stdout=None if echo else log, stderr=subprocess.STDOUT,
-                              preexec_fn=_die_with_parent if sys.platform == 'linux' else None)
+                              preexec_fn=die_with_parent if sys.platform == 'linux' else None)
     if proc.returncode != 0:
         tail = [l for l in (out/'eval.log').read_text(errors='replace').splitlines() if l.strip()][-1:]
         raise RuntimeError(f"the test evaluation failed ({tail[0] if tail else f'exit status {proc.returncode}'}); its log is "
@@ -446,11 +439,8 @@ def sweep(root_dir:str|Path, # the sweep folder (runs in ROOT/runs, results in R
     if test['limit'] and test['split'] in tuned:
         raise ValueError(f"the points are evaluated (and the LR chosen) on the {test['split']!r} split, so it cannot also be the "
                          f"final test: pass --eval-split validation (or --test-limit 0)")
-    root.mkdir(parents=True, exist_ok=True); (root/'points').mkdir(exist_ok=True); (root/'runs').mkdir(exist_ok=True)
-    lock = open(root/'.sweep.lock', 'w')
-    try: fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        lock.close(); raise ValueError(f"another sweep is running in {root}; wait for it or choose another --root-dir") from None
+    lock = folder_lock(root, 'sweep'); lock.__enter__()             # one sweep per folder: a second is told the holder's PID
+    (root/'points').mkdir(exist_ok=True); (root/'runs').mkdir(exist_ok=True)
     title, tested = f"{preset or 'custom'} sweep", None
     try:
         atomic_write_text(meta_f, json.dumps(dict(preset=preset, args=args, points=points, versions=versions(), test=test,
@@ -479,8 +469,8 @@ def sweep(root_dir:str|Path, # the sweep folder (runs in ROOT/runs, results in R
             trows = test_rows(summary, runs, test['split'])
             tested = dict(split=test['split'], limit=test['limit'], test=trows, rl_vs_sft=rl_against_sft(root, trows))
     finally:
-        rows = write_results(root, points, title, tested)
-        fcntl.flock(lock, fcntl.LOCK_UN); lock.close()
+        try: rows = write_results(root, points, title, tested)
+        finally: lock.__exit__(None, None, None)
     return rows
 
 # %% ../nbs/09_sweep.ipynb #14cce159

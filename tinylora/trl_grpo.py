@@ -185,7 +185,7 @@ def tinylora_trl(
     save_steps:int=50, # adapter checkpoint interval
 ):
     "Train a TinyLoRA vector with trl.GRPOTrainer (accelerate, DeepSpeed, vLLM) from our presets and settings."
-    from tinylora.evaluation import cli_errors
+    from tinylora.cli import cli_errors
     from tinylora.runs import make_config
     from tinylora.models import load_model
     from tinylora.data import load_qa, parse_qa_spec

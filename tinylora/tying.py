@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['DEFAULT_TARGETS', 'TIE_MODES', 'ADAPTER_WEIGHTS', 'ADAPTER_CONFIG', 'FORMAT', 'find_targets', 'BudgetPlan',
            'plan_budget', 'tie_groups', 'TinyLoRAConfig', 'weights_key', 'factors_fit', 'cached_factors',
-           'inject_tinylora', 'adapter_config', 'budget_plan', 'trainable_vector', 'set_trainable_vector',
+           'inject_tinylora', 'check_rank', 'adapter_config', 'budget_plan', 'trainable_vector', 'set_trainable_vector',
            'merge_tinylora', 'unmerge_tinylora', 'base_fingerprint', 'factor_checksum', 'save_adapter', 'read_adapter',
            'load_adapter', 'export_lora', 'peft_groups', 'export_peft_tinylora', 'import_peft_tinylora',
            'tinylora_inspect']
@@ -20,7 +20,10 @@ from torch import nn
 from fastcore.script import call_parse
 from safetensors.torch import save_file, load_file
 
-from .adapter import (TinyLoRALinear, tinylora_layers, init_vector, svd_factors_many, _check_choice, SIGMA_PLACEMENTS,
+from .models import DEFAULT_MODEL
+from .cli import check_choice
+
+from .adapter import (TinyLoRALinear, tinylora_layers, init_vector, svd_factors_many, SIGMA_PLACEMENTS,
                               P_SCALES, V_INITS, SVD_METHODS, weight_checksum)
 
 # %% ../nbs/01_tying.ipynb #b4f9dede
@@ -67,11 +70,12 @@ def plan_budget(n_modules:int, # number of target modules
                 split:str='auto', # 'auto' (rounded, else balanced), 'rounded' or 'balanced'
                )->BudgetPlan:
     "Choose u and the tie groups that spend exactly `budget` trainable numbers, preferring u = 1."
-    _check_choice('split', split, ('auto', 'rounded', 'balanced'))
+    check_choice('split', split, ('auto', 'rounded', 'balanced'))
     if n_modules < 1: raise ValueError("there are no target modules to adapt")
     if not isinstance(budget, int) or isinstance(budget, bool) or budget < 1:
         raise ValueError(f"budget must be a positive integer, not {budget!r}")
-    cands = sorted(set(u_candidates or range(1, rank * rank + 1)))
+    if not isinstance(rank, int) or rank < 1: raise ValueError(f"the rank r must be an integer ≥ 1, not {rank!r}")
+    cands = sorted(set(u_candidates or range(1, min(rank * rank, budget) + 1)))   # u ≤ r² and u ≤ budget: bounded by both
     if budget > n_modules * max(cands):
         raise ValueError(f"budget {budget} is more than {n_modules} modules can express with u ≤ {max(cands)} "
                          f"({n_modules * max(cands)} at rank {rank}); lower the budget or raise the rank")
@@ -107,7 +111,7 @@ def tie_groups(names:list[str], # target module names, in model order
                mode:str='tiled', # 'tiled', 'structured', 'none' or 'all'
               )->list[int]: # group index per module
     "Assign modules to the plan's vectors."
-    _check_choice('tie', mode, TIE_MODES)
+    check_choice('tie', mode, TIE_MODES)
     n, g = len(names), plan.n_groups
     if mode == 'tiled': return _split(n, g, plan.split == 'rounded', plan.n_tie)
     if mode == 'none':
@@ -149,8 +153,12 @@ class TinyLoRAConfig:
 
     def __post_init__(self):
         self.targets = tuple(self.targets)
+        from tinylora.cli import check_number
+        check_number('budget', self.budget, 1, integer=True); check_number('r', self.r, 1, integer=True)
+        check_number('u', self.u, 1, integer=True, none_ok=True); check_number('v_init_std', self.v_init_std, 0)
+        check_number('alpha', self.alpha, 0, low_open=True, none_ok=True)
         for k, c in [('tie', TIE_MODES), ('sigma', SIGMA_PLACEMENTS), ('p_scale', P_SCALES), ('svd', SVD_METHODS), ('v_init', V_INITS)]:
-            _check_choice(k, getattr(self, k), c)
+            check_choice(k, getattr(self, k), c)
 
 def _module_seed(proj_seed:int, i:int)->int: return (proj_seed * 1_000_003 + i) % (2**63)
 
@@ -198,10 +206,8 @@ def cached_factors(found:list[tuple[str, nn.Linear]], # target modules
             warnings.warn(f'factor cache {path} does not fit the weights of {bad[0]} ({len(bad)} modules); recomputing it')
         except Exception as e: warnings.warn(f'factor cache {path} is unreadable ({e}); recomputing it')
     res = svd_factors_many([lin.weight for _, lin in found], r, method)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f'.{path.name}.{os.getpid()}.tmp')
-    save_file({f'{n}.{k}': x.cpu().contiguous() for (n, _), f in zip(found, res) for k, x in zip('UsV', f)}, str(tmp))
-    os.replace(tmp, path)
+    from tinylora.files import atomic_write
+    atomic_write(path, lambda tmp: save_file({f'{n}.{k}': x.cpu().contiguous() for (n, _), f in zip(found, res) for k, x in zip('UsV', f)}, str(tmp)))
     return res
 
 def inject_tinylora(model:nn.Module, # the model to adapt (modified in place)
@@ -217,6 +223,7 @@ def inject_tinylora(model:nn.Module, # the model to adapt (modified in place)
         linears = sorted({n.rsplit('.', 1)[-1] for n, m in model.named_modules() if isinstance(m, nn.Linear)})
         raise ValueError(f"no target modules in {type(model).__name__} match {list(cfg.targets)}; its linear layers are "
                          f"named {linears[:12]}: pass targets=[...]")
+    check_rank(found, cfg.r)
     plan = plan_budget(len(found), cfg.budget, [cfg.u] if cfg.u else None, cfg.r, cfg.split)
     if not plan.exact: warnings.warn(f"budget {cfg.budget} cannot be spent exactly on {len(found)} modules: the adapter has "
                                      f"{plan.n_params} trainable numbers ({plan.reason})")
@@ -243,6 +250,14 @@ def inject_tinylora(model:nn.Module, # the model to adapt (modified in place)
                 trainable_bytes=4 * n_params, skipped=skipped, config=asdict(cfg),
                 modules=[n for n, _ in found], groups=groups)
 
+def check_rank(found:list, # (name, nn.Linear) of the target modules
+               r:int, # the SVD rank asked for
+              ):
+    "Refuse a rank that some target weight cannot have (before anything of that size is allocated)."
+    name, lin = min(found, key=lambda nl: min(nl[1].weight.shape))
+    if r > min(lin.weight.shape):
+        raise ValueError(f"rank r={r} is larger than {name} ({tuple(lin.weight.shape)}) allows; use r ≤ {min(lin.weight.shape)}")
+
 def adapter_config(cfg, # a run's settings (`GRPOConfig`, `SFTConfig`): budget, tie, sigma, v_init, proj_seed
                   )->TinyLoRAConfig:
     "The adapter a run's settings describe."
@@ -254,6 +269,7 @@ def budget_plan(model:nn.Module, # a model (not injected yet)
     "The plan `inject_tinylora` would follow on `model`, without injecting anything (to name a run by its real count)."
     found, _ = find_targets(model, cfg.targets)
     if not found: raise ValueError(f"no target modules in {type(model).__name__} match {list(cfg.targets)}: pass targets=[...]")
+    check_rank(found, cfg.r)
     return plan_budget(len(found), cfg.budget, [cfg.u] if cfg.u else None, cfg.r, cfg.split)
 
 # %% ../nbs/01_tying.ipynb #ca2e6e17
@@ -365,16 +381,15 @@ def save_adapter(model:nn.Module, # a model with a TinyLoRA adapter
     if cfg is None: raise ValueError("the model has no TinyLoRA adapter: call inject_tinylora first")
     path = Path(path); path.mkdir(parents=True, exist_ok=True)
     tensors = {'v': torch.stack([p.detach().float().cpu() for p in model.tinylora_vectors])}
+    if not torch.isfinite(tensors['v']).all(): raise ValueError(f"the adapter's vector is not finite (NaN or inf); not saving it to {path}")
     if include_factors:
         for name, m in tinylora_layers(model):
             tensors.update({f'{name}.A': m.A.cpu(), f'{name}.B': m.B.cpu(), f'{name}.P': m.P.cpu()})  # A (d_in, r), B (d_out, r)
-    tmp = path/f'.{ADAPTER_WEIGHTS}.tmp'
-    save_file({k: v.contiguous() for k, v in tensors.items()}, str(tmp))
+    from tinylora.files import atomic_write, atomic_write_text, sha256_file
+    atomic_write(path/ADAPTER_WEIGHTS, lambda tmp: save_file({k: v.contiguous() for k, v in tensors.items()}, str(tmp)))
     meta = dict(format=FORMAT, config=asdict(cfg), plan=asdict(model.tinylora_plan), include_factors=include_factors,
                 fingerprint=base_fingerprint(model), factor_checksum=factor_checksum(model),
-                weights_sha256=hashlib.sha256(tmp.read_bytes()).hexdigest())
-    os.replace(tmp, path/ADAPTER_WEIGHTS)
-    from tinylora.evaluation import atomic_write_text
+                weights_sha256=sha256_file(path/ADAPTER_WEIGHTS))
     atomic_write_text(path/ADAPTER_CONFIG, json.dumps(meta, indent=1))
     return path
 
@@ -511,7 +526,7 @@ def import_peft_tinylora(model:nn.Module, # the base model (no adapter yet)
 # %% ../nbs/01_tying.ipynb #45942235
 @call_parse
 def tinylora_inspect(
-    model_name:str='smollm2-135m-instruct', # model alias, folder, .gguf, hub id or 'tiny'
+    model_name:str=DEFAULT_MODEL, # model alias, folder, .gguf, hub id or 'tiny'
     budget:int=13, # trainable numbers
     r:int=2, # SVD rank
     tie:str='tiled', # 'tiled', 'structured', 'none' or 'all'
@@ -520,7 +535,7 @@ def tinylora_inspect(
     modules:bool=False, # also list every module with its group
 ):
     "Show the target modules of a model, the plan for a budget, and the adapter it gives, as JSON."
-    from tinylora.evaluation import cli_errors
+    from tinylora.cli import cli_errors
     from tinylora.models import load_model
     with cli_errors(tinylora_inspect):
         model, _ = load_model(model_name, device='cpu')
