@@ -23,6 +23,10 @@ CONFIGS = {
     'sft-30': ('sft', dict(lr=1e-2, batch_size=8, max_steps=30, train_limit=256), 'SFT, 240 examples'),
     'sft-30-lr2e-2': ('sft', dict(lr=2e-2, batch_size=8, max_steps=30, train_limit=256), 'SFT, a larger LR'),
     'sft-60': ('sft', dict(lr=1e-2, batch_size=8, max_steps=60, train_limit=512), 'SFT, 480 examples'),
+    'sft-60-cosine': ('sft', dict(lr=1e-2, lr_schedule='cosine', batch_size=8, max_steps=60, train_limit=512),
+                      'SFT, 480 examples, the LR decayed to 0 (a settled vector)'),
+    'sft-30-seed1': ('sft', dict(lr=1e-2, batch_size=8, max_steps=30, train_limit=256, seed=1), 'SFT, 240 examples, seed 1'),
+    'sft-30-seed2': ('sft', dict(lr=1e-2, batch_size=8, max_steps=30, train_limit=256, seed=2), 'SFT, 240 examples, seed 2'),
     'grpo-format-only': ('grpo', dict(reward_mode='format', format_reward=0.0, group_size=8, batch_prompts=4, lr=1e-2,
                                       max_steps=20, train_limit=256, max_new_tokens=64),
                          'GRPO, reward 1 for any marked number (the hack)'),
@@ -63,7 +67,7 @@ def run(name:str, out:Path):
     from tinylora.grpo import GRPOConfig, GRPO_PRESETS, grpo_train
     from tinylora.sft import SFTConfig, SFT_PRESETS, sft_train
     from tinylora.runs import make_config
-    from tinylora.tying import merge_tinylora, unmerge_tinylora
+    from tinylora.inject import merge_tinylora, unmerge_tinylora
     method, over, _ = CONFIGS[name]
     cls, presets, train = (GRPOConfig, GRPO_PRESETS, grpo_train) if method == 'grpo' else (SFTConfig, SFT_PRESETS, sft_train)
     cfg = make_config(cls, 'cpu', presets, **over)

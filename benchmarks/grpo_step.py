@@ -19,14 +19,18 @@ inference footprint (RSS after loading and one batched generation), at the defau
 forward/backward), for the default and with every group forwarded. Also printed: the peak against the peak RSS of that
 inference (both peaks), and, all with every group forwarded, the time and peak of micro_batch=1 and 4, without
 `mmap_activations`, and with torch's own products and full activations (`onednn_gemms=False, lean_activations=False`)."""
-import argparse, gc, statistics, time
+import argparse, gc, statistics, sys, time
+from pathlib import Path
 from dataclasses import replace
 import torch
 from transformers.utils import logging
 from tinylora import load_model, inject_tinylora, set_trainable_vector, make_arith_task, format_prompt
 from tinylora.grpo import GRPOConfig, GRPO_PRESETS, rollout, grpo_update, score_rollouts
 from tinylora.cpu import release_memory
-from tinylora.tying import merge_tinylora, unmerge_tinylora, DEFAULT_TARGETS
+from tinylora.tying import DEFAULT_TARGETS
+from tinylora.inject import merge_tinylora, unmerge_tinylora
+sys.path.insert(0, str(Path(__file__).parent))
+from record import record
 
 def _status(key):
     for line in open('/proc/self/status'):
@@ -96,12 +100,13 @@ def trl_step_times(base, tok, rows, repeats, ours, cfg):
 
 def main():
     ap = argparse.ArgumentParser(); ap.add_argument('--repeats', type=int, default=3); ap.add_argument('--skip-trl', action='store_true')
+    ap.add_argument('--label', default='grpo_step', help='the README section (grpo_step-1, grpo_step-2 for two separate runs)')
     a = ap.parse_args(); logging.disable_progress_bar()
     base, tok = load_model(device='cpu')
     rows = make_arith_task(P, split='train', seed=3)
     prompts = [format_prompt(r['question'], tok) for r in rows for _ in range(G)]
     with torch.no_grad(): base.generate(**tok(prompts, return_tensors='pt', padding=True), max_new_tokens=T, do_sample=False)
-    inference_rss, inference_peak = _status('VmRSS:'), _status('VmHWM:')
+    inference_rss = _status('VmRSS:')
     cfg = GRPOConfig(batch_prompts=P, group_size=G, max_new_tokens=T, lr=1e-3, **REWARD)   # default micro-batch
     model = base; inject_tinylora(model, 13); set_trainable_vector(model, torch.full((13,), 0.01))   # in place: one copy
     opt = torch.optim.AdamW(list(model.tinylora_vectors), lr=1e-3)
@@ -109,6 +114,8 @@ def main():
     full = replace(cfg, skip_zero_advantage=False)     # the same work as the other two: the variants below are of this one
     settings = {'default': cfg, 'every group forwarded': full, 'micro_batch=1': replace(full, micro_batch=1),
                 'micro_batch=4': replace(full, micro_batch=4), 'without mmap_activations': replace(full, mmap_activations=False),
+                'torch products (onednn_gemms=False)': replace(full, onednn_gemms=False),
+                'full activations (lean_activations=False)': replace(full, lean_activations=False),
                 'torch products, full activations': replace(full, onednn_gemms=False, lean_activations=False)}
     ours_step(model, tok, rows, cfg, opt)   # warm-up
     # Memory first, one setting after another, the default first: two steps each with the peak counter reset before
@@ -132,25 +139,27 @@ def main():
         t_trl, paired = statistics.median(trl), {k: statistics.median(v) for k, v in mine.items()}
     t_ours, t_obo, peak = med['default'], med['one-by-one'], peaks['default']
     t_full = med['every group forwarded']
-    print(f'SmolLM2-135M-Instruct, CPU fp32, {torch.get_num_threads()} threads; {P} prompts x {G} samples, {T} new tokens; '
-          f'reward {REWARD}; medians of {a.repeats}')
-    print(f"{'method':44} {'s/step':>8} {'ours s/step':>12} {'ours faster by':>15} {'target':>8}")
-    print(f"{'one sample at a time (research pack)':44} {t_obo:8.2f} {t_ours:12.2f} {t_obo / t_ours:14.2f}x {'>= 5x':>8} {'met' if t_obo / t_ours >= 5 else 'NOT met'}")
-    print(f"{'  the same, every group forwarded':44} {t_obo:8.2f} {t_full:12.2f} {t_obo / t_full:14.2f}x")
+    ok = lambda c: 'met' if c else 'NOT met'
+    lines = ['| step | s/step | ours s/step | ours faster by | target |', '|---|---|---|---|---|',
+             f"| one sample at a time (the research pack's loop) / our default | {t_obo:.2f} | {t_ours:.2f} | {t_obo / t_ours:.2f}× | ≥ 5×: {ok(t_obo / t_ours >= 5)} |",
+             f"| the same / ours with every group forwarded | {t_obo:.2f} | {t_full:.2f} | {t_obo / t_full:.2f}× | ≥ 5×: {ok(t_obo / t_full >= 5)} |"]
     if t_trl:
-        for k, label in (('default', 'TRL GRPOTrainer + PEFT TinyLoraConfig'), ('every group forwarded', '  the same, every group forwarded')):
+        for k, label in (('default', 'TRL `GRPOTrainer` + PEFT `TinyLoraConfig` / our default'), ('every group forwarded', 'the same / ours with every group forwarded')):
             r = t_trl / paired[k]
-            print(f"{label:44} {t_trl:8.2f} {paired[k]:12.2f} {r:14.2f}x {'>= 2x':>8} {'met' if r >= 2 else 'NOT met'}")
-    print(f'groups our default update forwarded: {statistics.mean(FORWARDED):.2f} of {P} per step (mean of {len(FORWARDED)} steps; '
-          'the others were flat: every completion got the same reward)')
-    print(f'peak RSS during our steps: {peak / 2**20:.0f} MiB = {peak / inference_rss:.2f}x the inference footprint '
-          f'({inference_rss / 2**20:.0f} MiB; target <= 1.3x) {"met" if peak / inference_rss <= 1.3 else "NOT met"}')
-    print(f'  against the peak RSS of that inference ({inference_peak / 2**20:.0f} MiB): {peak / inference_peak:.2f}x')
-    r = peaks['every group forwarded'] / inference_rss
-    print(f'  every group forwarded: {peaks["every group forwarded"] / 2**20:.0f} MiB = {r:.2f}x (target <= 1.3x) {"met" if r <= 1.3 else "NOT met"}, '
-          f'at {t_full:.2f} s/step; with every group forwarded and')
-    for name in list(settings)[2:]:
-        print(f'    {name}: {peaks[name] / 2**20:.0f} MiB = {peaks[name] / inference_rss:.2f}x, at {med[name]:.2f} s/step '
-              f'({med[name] / t_full:.2f}x the time with every group forwarded)')
+            lines.append(f"| {label} | {t_trl:.2f} | {paired[k]:.2f} | {r:.2f}× | ≥ 2×: {ok(r >= 2)} |")
+    lines += ['', '| our step, every group forwarded | s/step | time / with every acceleration | peak RSS MiB | peak / inference footprint |',
+              '|---|---|---|---|---|']
+    for name in list(settings)[1:]:
+        lines.append(f"| {name} | {med[name]:.2f} | {med[name] / t_full:.2f} | {peaks[name] / 2**20:.0f} | {peaks[name] / inference_rss:.2f} |")
+    lines += ['', f"{P} prompts × {G} samples, {T} new tokens, reward {REWARD}; medians of {a.repeats} rounds, every setting once per "
+              f"round. The default update forwarded {statistics.mean(FORWARDED):.2f} of {P} groups per step (the others were flat); "
+              f"the one-at-a-time and TRL steps forward every completion, so the rows with every group forwarded are the same work. "
+              f"Inference footprint: {inference_rss / 2**20:.0f} MiB (RSS after loading and one batched generation); our default's peak "
+              f"{peak / 2**20:.0f} MiB = {peak / inference_rss:.2f}× (target ≤ 1.3×: {ok(peak / inference_rss <= 1.3)})."]
+    table = '\n'.join(lines)
+    print(table)
+    record(a.label, f'One GRPO step ({a.label})', f'python benchmarks/grpo_step.py --repeats {a.repeats} --label {a.label}', table,
+           dict(times=times, medians=med, peaks=peaks, inference_rss=inference_rss, trl=t_trl, trl_paired=paired,
+                forwarded=FORWARDED))
 
 if __name__ == '__main__': main()

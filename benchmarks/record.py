@@ -30,10 +30,10 @@ def record(name:str, # the benchmark's name (its section and its JSON file)
            table:str, # the markdown table (and any lines under it)
            data:dict, # every measurement, saved as results/NAME.json
           ):
-    "Save `data` and write the section `name` of benchmarks/README.md."
+    "Save `data` (with the stamp and the table) and write the section `name` of benchmarks/README.md."
     stamp = dict(date=datetime.date.today().isoformat(), machine=machine(), commit=commit(), command=command)
     (HERE/'results').mkdir(exist_ok=True)
-    (HERE/'results'/f'{name}.json').write_text(json.dumps(dict(stamp, **data), indent=1) + '\n')
+    (HERE/'results'/f'{name}.json').write_text(json.dumps(dict(stamp, table=table.strip(), **data), indent=1) + '\n')
     body = (f"<!-- begin {name} -->\n## {title}\n\n`{command}` on {stamp['date']}, commit {stamp['commit']}: {stamp['machine']}.\n\n"
             f"{table.strip()}\n<!-- end {name} -->")
     readme = HERE/'README.md'

@@ -19,9 +19,9 @@ from .rewards import extract_answer, exact_match_reward, make_trl_reward, trl_ex
 from .data import QASpec, load_qa, make_arith_task, format_prompt, PAPER_INSTRUCTION
 from .evaluation import evaluate, generate
 from .adapter import TinyLoRALinear, adapter_disabled
-from .tying import (BudgetPlan, TinyLoRAConfig, plan_budget, inject_tinylora, trainable_vector, set_trainable_vector,
-                            merge_tinylora, unmerge_tinylora, save_adapter, load_adapter, export_lora,
-                            export_peft_tinylora, import_peft_tinylora)
+from .tying import BudgetPlan, plan_budget
+from .inject import TinyLoRAConfig, inject_tinylora, trainable_vector, set_trainable_vector, merge_tinylora, unmerge_tinylora
+from .adapter_files import save_adapter, load_adapter, export_lora, export_peft_tinylora, import_peft_tinylora
 from .grpo import GRPOConfig, grpo_train
 from .sft import SFTConfig, sft_train, update_size
 from .sweep import sweep, best_lrs, SWEEP_GRIDS

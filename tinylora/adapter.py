@@ -14,6 +14,7 @@ from contextlib import contextmanager
 import torch
 import torch.nn.functional as F
 from torch import nn
+from fastcore.basics import patch
 
 from .cpu import linear, onednn_active, onednn_gemms
 from .cli import check_choice
@@ -291,42 +292,11 @@ class TinyLoRALinear(nn.Module):
         h = F.linear(h, self._scaled_R())                                               # (x A) (scale R)ᵀ
         return y + (h @ self.Bt).to(y.dtype)
 
-    @torch.no_grad()
-    def merge(self,
-              keep_original:bool=True, # keep the original tensor; False: only its checksum (`unmerge` is then given it back)
-             ):
-        "Write W + ΔW (from fp32, rounded once) into the weight, remembering the original for an exact unmerge."
-        if self.merged: return
-        w = self.base.weight
-        BR = self.B @ self._scaled_R()                                       # ΔW = (B R) Aᵀ, never built on its own
-        if keep_original: self._orig_weight, w.data = w.data, torch.addmm(w.data.float(), BR, self.A.T).to(w.dtype)
-        else:                                                                # in place: no second tensor stays
-            self._orig_check = weight_checksum(w.data)
-            if w.dtype == torch.float32: w.data.addmm_(BR, self.A.T)       # fp32: added into the weight's own storage
-            else: w.data.copy_(torch.addmm(w.data.float(), BR, self.A.T))   # rounded once, on the copy in
-        self._merged = True
-
-    @torch.no_grad()
-    def unmerge(self,
-                original:torch.Tensor|None=None, # the original weight read back (needed when merged with keep_original=False)
-               ):
-        "Restore the original weight, bit for bit: the kept tensor, or `original` once it matches the checksum taken at merge."
-        if not self.merged: return
-        w = self.base.weight
-        if self._orig_weight is not None: w.data = self._orig_weight
-        else:
-            if original is None: raise ValueError("this layer was merged without keeping its original weight: pass the original "
-                                                  "to unmerge (unmerge_tinylora reads it from the model's weight files)")
-            original = original.to(device=w.device, dtype=w.dtype)
-            if original.shape != w.shape or weight_checksum(original) != self._orig_check:
-                raise ValueError("the weight given back is not the one that was merged (another file, or the weights changed "
-                                 "since loading); the layer stays merged")
-            w.data.copy_(original)
-        self._orig_weight, self._orig_check, self._merged = None, None, False
-
     def extra_repr(self)->str:
         return f'r={self.r}, u={self.u}, group={self.group}, sigma={self.sigma!r}, scale={self.scale:g}, merged={self.merged}'
 
+
+# %% ../nbs/00_adapter.ipynb #ad0mrg02
 def weight_checksum(w:torch.Tensor, # any tensor
                    )->tuple: # (shape, dtype, sum, row-weighted sum, column-weighted sum) of its bit patterns
     "A cheap fingerprint of a tensor's exact bytes: the same bytes give the same tuple, a changed row or column another."
@@ -338,6 +308,43 @@ def weight_checksum(w:torch.Tensor, # any tensor
     pos = lambda n: torch.arange(1, n + 1, device=b.device, dtype=torch.int64)
     return (tuple(w.shape), str(w.dtype), int(rows.sum()), int((rows * pos(len(rows))).sum()), int((cols * pos(len(cols))).sum()))
 
+@patch
+@torch.no_grad()
+def merge(self:TinyLoRALinear,
+          keep_original:bool=True, # keep the original tensor; False: only its checksum (`unmerge` is then given it back)
+         ):
+    "Write W + ΔW (from fp32, rounded once) into the weight, remembering the original for an exact unmerge."
+    if self.merged: return
+    w = self.base.weight
+    BR = self.B @ self._scaled_R()                                       # ΔW = (B R) Aᵀ, never built on its own
+    if keep_original: self._orig_weight, w.data = w.data, torch.addmm(w.data.float(), BR, self.A.T).to(w.dtype)
+    else:                                                                # in place: no second tensor stays
+        self._orig_check = weight_checksum(w.data)
+        if w.dtype == torch.float32: w.data.addmm_(BR, self.A.T)       # fp32: added into the weight's own storage
+        else: w.data.copy_(torch.addmm(w.data.float(), BR, self.A.T))   # rounded once, on the copy in
+    self._merged = True
+
+@patch
+@torch.no_grad()
+def unmerge(self:TinyLoRALinear,
+            original:torch.Tensor|None=None, # the original weight read back (needed when merged with keep_original=False)
+           ):
+    "Restore the original weight, bit for bit: the kept tensor, or `original` once it matches the checksum taken at merge."
+    if not self.merged: return
+    w = self.base.weight
+    if self._orig_weight is not None: w.data = self._orig_weight
+    else:
+        if original is None: raise ValueError("this layer was merged without keeping its original weight: pass the original "
+                                              "to unmerge (unmerge_tinylora reads it from the model's weight files)")
+        original = original.to(device=w.device, dtype=w.dtype)
+        if original.shape != w.shape or weight_checksum(original) != self._orig_check:
+            raise ValueError("the weight given back is not the one that was merged (another file, or the weights changed "
+                             "since loading); the layer stays merged")
+        w.data.copy_(original)
+    self._orig_weight, self._orig_check, self._merged = None, None, False
+
+
+# %% ../nbs/00_adapter.ipynb #ad0ini02
 def init_vector(u:int, # numbers in the vector
                 how:str='zeros', # 'zeros' or 'normal'
                 std:float=1e-3, # standard deviation of 'normal'
@@ -347,6 +354,7 @@ def init_vector(u:int, # numbers in the vector
     check_choice('v_init', how, V_INITS)
     if how == 'zeros': return torch.zeros(u)
     return std * torch.randn(u, generator=torch.Generator(device='cpu').manual_seed(int(seed)))
+
 
 # %% ../nbs/00_adapter.ipynb #01f404d1
 def tinylora_layers(model:nn.Module, # any model

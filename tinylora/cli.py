@@ -107,13 +107,14 @@ def settings_parser(cls, # a settings dataclass (`GRPOConfig`, `SFTConfig`)
                     prog:str, # the command's name
                     description:str, # what it does
                     own:list[tuple]=(), # the command's own flags: (name, argparse keyword arguments)
+                    only:tuple|None=None, # the fields that get a flag (None: all; a command that reads only some offers only those)
                    )->argparse.ArgumentParser:
     "A parser with the command's own flags, then one flag per field of `cls` (default unset: the preset's or the field's value)."
     p = argparse.ArgumentParser(prog=prog, description=description, allow_abbrev=False)
     for name, kw in own: p.add_argument(f"--{name.replace('_', '-')}", dest=name, **kw)
     helps, defaults = field_help(cls), cls()
     for f in dataclasses.fields(cls):
-        if any(f.name == n for n, _ in own): continue
+        if any(f.name == n for n, _ in own) or (only is not None and f.name not in only): continue
         d = getattr(defaults, f.name)
         p.add_argument(f"--{f.name.replace('_', '-')}", dest=f.name, type=_flag_type(f.type), default=None,
                        metavar='true|false' if isinstance(d, bool) else None,

@@ -252,7 +252,8 @@ def tinylora_eval(
         results = [dict(dataset=slug, model='untrained' if adapters else model_name, **_plain(r)) for slug, r in base.items()]
         paired = []
         for a, (src, _) in zip(adapters, srcs):
-            from tinylora.tying import load_adapter, merge_tinylora, unmerge_tinylora
+            from tinylora.inject import merge_tinylora, unmerge_tinylora
+            from tinylora.adapter_files import load_adapter
             if len(adapters) > 1: model, tokenizer = load()           # a fresh base model for each adapter
             load_adapter(model, src)
             merge_tinylora(model)

@@ -19,7 +19,7 @@ from transformers import DynamicCache
 
 from .adapter import adapter_disabled
 from .cpu import linear, onednn_gemms, lean_activations, mmap_allocations
-from .tying import merge_tinylora, unmerge_tinylora
+from .inject import merge_tinylora, unmerge_tinylora
 from .cli import cli_errors, check_number, check_choice
 from .models import DEFAULT_MODEL
 from .decoding import plain_head, with_cache, prompt_cache, sample_groups, eos_ids
@@ -255,7 +255,7 @@ class GRPOConfig(RunConfig):
             check_choice(k, getattr(self, k), ok)
 
 GRPO_PRESETS = {
-    'cpu': dict(model_name=DEFAULT_MODEL, dataset_name='arith', level=1, train_limit=64, eval_limit=64,
+    'cpu': dict(model_name=DEFAULT_MODEL, dataset_name='arith', level=1, train_limit=64, eval_limit=64, eval_split='validation',
                 budget=13, lr=1e-2, batch_prompts=4, group_size=4, max_new_tokens=96, epochs=1, max_steps=12, temperature=0.7,
                 reward_mode='mixed', format_reward=0.2, checkpoint_every_steps=4, eval_every=0, micro_batch=2),
     'paper-gsm8k': dict(model_name='Qwen/Qwen2.5-7B-Instruct', dataset_name='gsm8k', dataset_config='main', budget=13,

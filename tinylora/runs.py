@@ -289,7 +289,8 @@ class RunConfig:
 from tqdm.auto import tqdm
 from .evaluation import evaluate, paired_comparison, rate_text, RATES
 from .files import write_csv, format_table, write_jsonl
-from .tying import inject_tinylora, merge_tinylora, unmerge_tinylora, trainable_vector, save_adapter, adapter_config
+from .inject import inject_tinylora, merge_tinylora, unmerge_tinylora, trainable_vector, adapter_config
+from .adapter_files import save_adapter
 from .adapter import tinylora_layers
 
 RATE_COLS = [f'{k}{s}' for k in RATES for s in ('', '_lo', '_hi')]
@@ -493,7 +494,7 @@ def train_cli(kind:str, # 'grpo' or 'sft'
              )->dict:
     "Settings, data, model, run folder, training and report of a training command, from its parsed flags."
     from tinylora.models import load_model
-    from tinylora.tying import adapter_config, budget_plan
+    from tinylora.inject import adapter_config, budget_plan
     given = {k: v for k, v in args.items() if k not in _RUN_FLAGS and v is not None}
     if args['run_id'] is not None: safe_name(args['run_id'])          # a name, not a path out of --root-dir
     cfg = make_config(cls, args['preset'], presets, **given)       # every setting checked before anything is loaded

@@ -77,7 +77,7 @@ class SFTConfig(RunConfig):
         if self.grad_accum > self.batch_size: raise ValueError(f"grad_accum ({self.grad_accum}) cannot exceed batch_size ({self.batch_size}): each micro-batch needs an example")
 
 SFT_PRESETS = {
-    'cpu': dict(model_name=DEFAULT_MODEL, dataset_name='arith', level=1, train_limit=64, eval_limit=64, budget=13,
+    'cpu': dict(model_name=DEFAULT_MODEL, dataset_name='arith', level=1, train_limit=64, eval_limit=64, eval_split='validation', budget=13,
                 lr=1e-2, batch_size=8, max_length=256, max_new_tokens=96, epochs=1, checkpoint_every_steps=4),
     'paper-gsm8k': dict(model_name='Qwen/Qwen2.5-7B-Instruct', dataset_name='gsm8k', dataset_config='main', budget=13,
                         lr=1e-5, batch_size=64, grad_accum=8, max_length=1024, max_new_tokens=4096, epochs=3,

@@ -20,7 +20,8 @@ from fastcore.script import call_parse
 
 from .adapter import tinylora_layers, r_matrix
 from .cpu import patched
-from .tying import inject_tinylora, trainable_vector, set_trainable_vector, base_fingerprint, merge_tinylora, unmerge_tinylora
+from .inject import inject_tinylora, trainable_vector, set_trainable_vector, merge_tinylora, unmerge_tinylora
+from .adapter_files import base_fingerprint
 from .sft import sft_example, sft_collate, sft_loss, IGNORE
 from .evaluation import evaluate
 from .cli import cli_errors, check_number, die_with_parent

@@ -22,13 +22,12 @@ def cell_md(c):
     return f'```python\n{code}\n```' + (f'\n\n```\n{outs}\n```' if outs else '')
 
 def check_results(nb):
-    "The results table saved in index.ipynb must be the one nbs/results/reproduce.json gives today."
-    from tinylora.runs import headline_table
-    want = headline_table(json.loads((root/'nbs'/'results'/'reproduce.json').read_text()))
-    cell = [c for c in nb['cells'] if c['cell_type'] == 'code' and "Path('results/reproduce.json')" in ''.join(c['source'])
+    "The results table saved in index.ipynb must be the one benchmarks/results/ablation.json holds today."
+    want = json.loads((root/'benchmarks'/'results'/'ablation.json').read_text())['table'].strip()
+    cell = [c for c in nb['cells'] if c['cell_type'] == 'code' and 'ablation.json' in ''.join(c['source'])
             and 'output: asis' in ''.join(c['source'])]
     got = ''.join(''.join(o.get('text', '')) for c in cell for o in c.get('outputs', []) if o.get('output_type') == 'stream').strip()
-    if got != want: raise SystemExit("nbs/index.ipynb's saved results table differs from nbs/results/reproduce.json: "
+    if got != want: raise SystemExit("nbs/index.ipynb's saved results table differs from benchmarks/results/ablation.json: "
                                      "run `nbdev-test --save nbs/index.ipynb`, then this script")
 
 def main():
