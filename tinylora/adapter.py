@@ -183,7 +183,11 @@ def projection_tensor(u:int, # number of projections (trainable numbers per vect
     return P / math.sqrt(r) if p_scale == 'rank' else P
 
 # %% ../nbs/00_adapter.ipynb #e6d25a20
-def r_matrix(v:torch.Tensor, P:torch.Tensor, scale:float=1.0, r_div:float=1.0)->torch.Tensor:
+def r_matrix(v:torch.Tensor, # one vector (u,) or K of them (K, u)
+             P:torch.Tensor, # the fixed projections (u, r, r)
+             scale:float=1.0, # the adapter's scale (alpha / r)
+             r_div:float=1.0, # the divisor of `p_scale='unit'` (√u), 1 otherwise
+            )->torch.Tensor: # (r, r), or (K, r, r)
     "scale · Σᵢ vᵢ Pᵢ / r_div as one product, for one v (u,) or K of them (K, u) (a factor of 1 is not applied: the same bits, fewer operations)."
     R = (v @ P.flatten(1)).view(*v.shape[:-1], *P.shape[1:])
     if r_div != 1: R = R / r_div

@@ -18,7 +18,8 @@ from .cpu import libc
 # %% ../nbs/04c_cli.ipynb #f2bd74fd
 BAD_INPUT = (ValueError, FileNotFoundError, ConnectionError, NotADirectoryError, IsADirectoryError, PermissionError)
 
-def error_text(e:BaseException)->str:
+def error_text(e:BaseException, # the error to report
+              )->str:
     "The one-line message of an error: an `OSError`'s own text without its `[Errno N]` prefix."
     if isinstance(e, OSError) and e.strerror and len(e.args) == 2:
         return e.strerror + (f': {e.filename}' if e.filename and str(e.filename) not in e.strerror else '')
@@ -90,7 +91,8 @@ import argparse, dataclasses, typing
 from fastcore.docments import docments
 from fastcore.script import str2bool
 
-def field_help(cls)->dict[str, str]:
+def field_help(cls, # a settings dataclass
+              )->dict[str, str]: # field name -> its comment
     "The comment of every field of a settings dataclass, its bases' included."
     out = {}
     for c in reversed(cls.__mro__):

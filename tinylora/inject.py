@@ -52,7 +52,8 @@ class TinyLoRAConfig:
 # %% ../nbs/01a_inject.ipynb #1cbcd4a5
 def _module_seed(proj_seed:int, i:int)->int: return (proj_seed * 1_000_003 + i) % (2**63)
 
-def weight_sample(w:torch.Tensor)->torch.Tensor:
+def weight_sample(w:torch.Tensor, # a weight of any shape
+                 )->torch.Tensor:
     "About 4096 values of a weight, evenly strided through its flattened storage (for cheap fingerprints)."
     w = w.detach().reshape(-1)
     return w[::max(1, w.numel() // 4096)]
