@@ -97,16 +97,16 @@ def table(out:Path):
     base = json.loads((out/'untrained.json').read_text())
     rows = [json.loads((out/f'{n}.json').read_text()) for n in CONFIGS if (out/f'{n}.json').exists()]
     head = '| configuration | strict | gained/lost (p) | flexible (p) | format | truncated | copied | train s |\n|---|---|---|---|---|---|---|---|\n'
-    lines = [f"| untrained | {iv(base, 'strict_acc')} | | {iv(base, 'flexible_acc')} | {base['format_rate']:.3f} | "
-             f"{base['truncation_rate']:.3f} | {base['copied']:.2f} | |"]
+    lines = [f"| untrained | {iv(base, 'strict_acc')} | | {iv(base, 'flexible_acc')} | {iv(base, 'format_rate')} | "
+             f"{iv(base, 'truncation_rate')} | {base['copied']:.2f} | |"]
     for r in rows:
         a, p = r['after'], r['paired']
         trend = f"; rollout reward {r['reward_first']:.3f} → {r['reward_last']:.3f}" if 'reward_first' in r else ''
         lines.append(f"| `{r['name']}`: {CONFIGS[r['name']][2]}, {r['steps']} steps{trend} | {iv(a, 'strict_acc')} | "
                      f"+{p['strict_gained']}/−{p['strict_lost']} ({p['strict_p']:.2g}) | {iv(a, 'flexible_acc')} ({p['flexible_p']:.2g}) | "
-                     f"{a['format_rate']:.3f} | {a['truncation_rate']:.3f} | {r['copied']:.2f} | {r['train_seconds']:.0f} |")
+                     f"{iv(a, 'format_rate')} | {iv(a, 'truncation_rate')} | {r['copied']:.2f} | {r['train_seconds']:.0f} |")
     text = head + '\n'.join(lines) + (f"\n\n{N_VAL} validation problems, greedy, {MAX_NEW} new tokens; p: exact McNemar against the "
-                                      "untrained model on the same problems; copied: share of marked answers that are a wrong number "
+                                      "untrained model on the same problems; [lo, hi]: 95% Wilson intervals; copied: share of marked answers that are a wrong number "
                                       "taken from the question.")
     print(text)
     record('ablation', 'The cpu preset ablation', 'python benchmarks/ablation.py', text,
