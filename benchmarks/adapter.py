@@ -10,16 +10,19 @@ Prints medians and ratios for:
   3. our adapter forward / PEFT's TinyLoRA forward at matched settings
   4. injecting a budget-13 adapter into all 210 modules / PEFT TinyLoraConfig (target <= 0.10): the first injection
      into a model (empty factor cache: key, Lanczos SVDs, cache write), the same without the cache, a later injection
-     (factors read from the cache and checked), and the LAPACK and randomized SVD methods for reference; with each SVD
-     method's largest deviation from an fp64 SVD over all 210 modules
+     (factors read from the cache and checked), and LAPACK's full SVD for reference; with each SVD method's largest
+     deviation from an fp64 SVD over all 210 modules
   5. peak extra memory while injecting / the model's weights (target: well under 1, injection must not copy W)."""
-import argparse, contextlib, copy, gc, os, statistics, tempfile, time
+import argparse, contextlib, copy, gc, os, statistics, sys, tempfile, time
+from pathlib import Path
 from unittest import mock
 import torch
 from transformers.utils import logging
 from tinylora import load_model, inject_tinylora, set_trainable_vector, merge_tinylora, unmerge_tinylora, format_prompt
 from tinylora.adapter import tinylora_layers
 from tinylora.tying import DEFAULT_TARGETS
+sys.path.insert(0, str(Path(__file__).parent))
+from record import record
 
 def med(f, n, warm=1):
     for _ in range(warm): f()
@@ -103,15 +106,11 @@ def main():
     unmerge_tinylora(ad)
     rows.append(('generate, merged adapter / base', t_merged_gen, t_base_gen, 1.03))
 
-    others = {}
-    for method in ('lapack', 'randomized'):
-        others[method] = copy.deepcopy(base)
-        t0 = time.perf_counter(); inject_tinylora(others[method], 13, svd=method, factor_cache=False)
-        others[method].inject_s = time.perf_counter() - t0
+    lapack = copy.deepcopy(base)
+    t0 = time.perf_counter(); inject_tinylora(lapack, 13, svd='lapack', factor_cache=False); t_inject_lapack = time.perf_counter() - t0
     ref = {n: m.base.weight for n, m in tinylora_layers(ad)}
-    err_exact, err_lapack, err_rand = factor_errors([ad, others['lapack'], others['randomized']], ref)
-    t_inject_lapack, t_inject_rand = others['lapack'].inject_s, others['randomized'].inject_s
-    del others; gc.collect()
+    err_exact, err_lapack = factor_errors([ad, lapack], ref)
+    del lapack; gc.collect()
 
     if not a.skip_peft:
         from peft import TinyLoraConfig, get_peft_model
@@ -130,17 +129,21 @@ def main():
         rows.append(('inject 210 modules, exact SVD, no cache / PEFT', t_inject_exact, t_inject_peft, 0.10))
         rows.append(('inject 210 modules, factor cache / PEFT', t_inject_cached, t_inject_peft, 0.10))
         rows.append(('inject 210 modules, LAPACK SVD / PEFT', t_inject_lapack, t_inject_peft, None))
-        rows.append(('inject 210 modules, randomized SVD / PEFT', t_inject_rand, t_inject_peft, None))
     rows.append(('inject, exact (Lanczos) / LAPACK SVD', t_inject_exact, t_inject_lapack, None))
 
-    print(f'SmolLM2-135M-Instruct, CPU fp32, {torch.get_num_threads()} threads, medians of {a.repeats}; batch 8 x 128 tokens')
-    print(f"{'measure':52} {'ours s':>8} {'ref s':>8} {'ratio':>7} {'target':>7}")
+    lines = ['| measure | ours s | reference s | ratio | target |', '|---|---|---|---|---|']
     for name, ours, theirs, tgt in rows:
-        ok = '' if tgt is None else ('met' if ours / theirs <= tgt else 'NOT met')
-        print(f"{name:52} {ours:8.3f} {theirs:8.3f} {ours / theirs:7.3f} {('<=' + str(tgt)) if tgt else '':>7} {ok}")
-    print(f'peak extra memory while injecting: {mem_inject / 2**20:.1f} MiB = {mem_inject / model_bytes:.3f} x the '
-          f'model weights ({model_bytes / 2**20:.0f} MiB)')
-    print(f'singular vectors vs an fp64 SVD, largest deviation over all {len(ref)} modules: exact (Lanczos) {err_exact:.1e}, '
-          f'fp32 LAPACK {err_lapack:.1e}, randomized {err_rand:.1e}')
+        ok = '' if tgt is None else f"≤ {tgt}: {'met' if ours / theirs <= tgt else 'NOT met'}"
+        lines.append(f"| {name} | {ours:.3f} | {theirs:.3f} | {ours / theirs:.3f} | {ok} |")
+    lines += ['', f'SmolLM2-135M-Instruct, CPU fp32, medians of {a.repeats}, paired where compared; batch 8 × 128 tokens. '
+              f'Peak extra memory while injecting: {mem_inject / 2**20:.1f} MiB = {mem_inject / model_bytes:.3f}× the model '
+              f'weights ({model_bytes / 2**20:.0f} MiB). Singular vectors against an fp64 SVD, largest deviation over all '
+              f'{len(ref)} modules: exact (Lanczos) {err_exact:.1e}, fp32 LAPACK {err_lapack:.1e}.']
+    table = '\n'.join(lines)
+    print(table)
+    record('adapter', 'The adapter: overhead, injection and memory', f'python benchmarks/adapter.py --repeats {a.repeats}'
+           + (' --skip-peft' if a.skip_peft else ''), table,
+           dict(rows=[dict(measure=n, ours_s=o, reference_s=t, ratio=o / t, target=g) for n, o, t, g in rows],
+                inject_peak_bytes=mem_inject, model_bytes=model_bytes, factor_error_exact=err_exact, factor_error_lapack=err_lapack))
 
 if __name__ == '__main__': main()

@@ -18,7 +18,8 @@ Targets: ours >= 5x faster than one-by-one and >= 2x faster than TRL; peak RSS o
 inference footprint (RSS after loading and one batched generation), at the default micro-batch (2 completions per
 forward/backward), for the default and with every group forwarded. Also printed: the peak against the peak RSS of that
 inference (both peaks), and, all with every group forwarded, the time and peak of micro_batch=1 and 4, without
-`mmap_activations`, and with torch's own products and full activations (`onednn_gemms=False, lean_activations=False`)."""
+`mmap_activations`, with torch's own products and full activations (`onednn_gemms=False, lean_activations=False`), and
+with the rollouts decoded by `transformers`' forward and cache instead of our loop (`kv_decoder=False`, the same samples)."""
 import argparse, gc, statistics, sys, time
 from pathlib import Path
 from dataclasses import replace
@@ -116,7 +117,8 @@ def main():
                 'micro_batch=4': replace(full, micro_batch=4), 'without mmap_activations': replace(full, mmap_activations=False),
                 'torch products (onednn_gemms=False)': replace(full, onednn_gemms=False),
                 'full activations (lean_activations=False)': replace(full, lean_activations=False),
-                'torch products, full activations': replace(full, onednn_gemms=False, lean_activations=False)}
+                'torch products, full activations': replace(full, onednn_gemms=False, lean_activations=False),
+                "transformers' decoding (kv_decoder=False)": replace(full, kv_decoder=False)}
     ours_step(model, tok, rows, cfg, opt)   # warm-up
     # Memory first, one setting after another, the default first: two steps each with the peak counter reset before
     # them (the other steps' heap would otherwise be counted: the one-at-a-time step's full logits, for one).

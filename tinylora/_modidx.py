@@ -23,7 +23,6 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                   'tinylora.adapter._TinyLoRAFn.forward': ('adapter.html#_tinylorafn.forward', 'tinylora/adapter.py'),
                                   'tinylora.adapter._lanczos_same_shape': ('adapter.html#_lanczos_same_shape', 'tinylora/adapter.py'),
                                   'tinylora.adapter._r_grad': ('adapter.html#_r_grad', 'tinylora/adapter.py'),
-                                  'tinylora.adapter._topr_krylov': ('adapter.html#_topr_krylov', 'tinylora/adapter.py'),
                                   'tinylora.adapter.adapter_disabled': ('adapter.html#adapter_disabled', 'tinylora/adapter.py'),
                                   'tinylora.adapter.canonicalize_signs': ('adapter.html#canonicalize_signs', 'tinylora/adapter.py'),
                                   'tinylora.adapter.init_vector': ('adapter.html#init_vector', 'tinylora/adapter.py'),

@@ -23,7 +23,7 @@ from .cli import check_choice
 SIGMA_PLACEMENTS = ('paper', 'peft', 'authors')
 P_SCALES = ('rank', 'unit')
 V_INITS = ('zeros', 'normal')
-SVD_METHODS = ('exact', 'lapack', 'randomized')
+SVD_METHODS = ('exact', 'lapack')
 
 def sigma_split(s:torch.Tensor, # singular values, shape (r,)
                 placement:str='paper', # 'paper' (UΣRVᵀ), 'peft' (U√ΣR√ΣVᵀ) or 'authors' (URΣVᵀ)
@@ -44,30 +44,6 @@ def canonicalize_signs(U:torch.Tensor, # left singular vectors, (d_out, r)
     return U * sign, V * sign
 
 # %% ../nbs/00_adapter.ipynb #17ee727d
-def _topr_krylov(W:torch.Tensor, r:int, block:int=8, depth:int=24, seed:int=0):
-    "Top-r singular triplets of W (fp32) by randomized block Krylov on the smaller Gram side."
-    tall = W.shape[0] > W.shape[1]
-    A = (W.T if tall else W).double()           # A is (small, big); its Gram A Aᵀ is small x small; fp64 for exactness
-    g = torch.Generator(device='cpu').manual_seed(seed)
-    Q = torch.linalg.qr(torch.randn(A.shape[0], max(block, r), generator=g, dtype=A.dtype).to(A.device))[0]
-    basis = []
-    for _ in range(depth):
-        basis.append(Q)
-        K = torch.cat(basis, 1)
-        Y = A @ (A.T @ Q)
-        Y = Y - K @ (K.T @ Y); Y = Y - K @ (K.T @ Y)  # twice is enough (Kahan)
-        Q = torch.linalg.qr(Y)[0]
-        if K.shape[1] + Q.shape[1] > A.shape[0]: break
-    K = torch.linalg.qr(torch.cat(basis, 1))[0]
-    AK = A.T @ K
-    e, Z = torch.linalg.eigh(AK.T @ AK)
-    top = torch.argsort(e, descending=True)[:r]
-    s = e[top].clamp_min(0).sqrt()
-    Ua = K @ Z[:, top]
-    Va = (A.T @ Ua) / s.clamp_min(torch.finfo(s.dtype).tiny)
-    Ua, s, Va = Ua.float(), s.float(), Va.float()
-    return (Va, s, Ua) if tall else (Ua, s, Va)
-
 def _lanczos_same_shape(Ws:list, r:int, tol:float, max_steps:int, seed:int, slots:int, check:int=4)->list:
     "Top-r triplets (U, s, V, converged) of same-shape matrices by Lanczos on the smaller Gram side, `slots` at a time."
     m, n = Ws[0].shape
@@ -129,9 +105,10 @@ def _lanczos_same_shape(Ws:list, r:int, tol:float, max_steps:int, seed:int, slot
             live, ar = list(range(S)), torch.arange(S, device=dev)
     return out
 
+# %% ../nbs/00_adapter.ipynb #svdmany1
 def svd_factors_many(Ws:list, # weight matrices (d_out, d_in), any float dtype and shapes
                      r:int=2, # rank kept
-                     method:str='exact', # 'exact' (Lanczos, top r), 'lapack' (full SVD) or 'randomized' (block Krylov)
+                     method:str='exact', # 'exact' (Lanczos, top r) or 'lapack' (full SVD)
                      tol:float=1e-5, # 'exact': bound on the angle of each singular vector
                      max_steps:int=300, # 'exact': Lanczos steps before a matrix is handed to LAPACK
                      seed:int=0, # seed of the start vector
@@ -152,11 +129,8 @@ def svd_factors_many(Ws:list, # weight matrices (d_out, d_in), any float dtype a
             for i, f in zip(idx, got): out[i] = f[:3] if f[3] else None    # not converged: LAPACK below
     for i, W in enumerate(Ws):
         if out[i] is not None: continue
-        Wf = W.detach().float()
-        if method == 'randomized': out[i] = _topr_krylov(Wf, r)
-        else:
-            U, s, Vh = torch.linalg.svd(Wf, full_matrices=False)
-            out[i] = U[:, :r], s[:r], Vh[:r].T
+        U, s, Vh = torch.linalg.svd(W.detach().float(), full_matrices=False)
+        out[i] = U[:, :r], s[:r], Vh[:r].T
     res = []
     for U, s, V in out:
         U, V = canonicalize_signs(U, V)
@@ -165,7 +139,7 @@ def svd_factors_many(Ws:list, # weight matrices (d_out, d_in), any float dtype a
 
 def svd_factors(W:torch.Tensor, # a weight matrix (d_out, d_in), any float dtype
                 r:int=2, # rank kept
-                method:str='exact', # 'exact' (Lanczos, top r), 'lapack' (full SVD) or 'randomized' (block Krylov)
+                method:str='exact', # 'exact' (Lanczos, top r) or 'lapack' (full SVD)
                )->tuple[torch.Tensor, torch.Tensor, torch.Tensor]: # U (d_out, r), s (r,), V (d_in, r); fp32, canonical signs
     "Rank-r truncated SVD of W in fp32, with canonical signs."
     return svd_factors_many([W], r, method)[0]
@@ -238,7 +212,7 @@ class TinyLoRALinear(nn.Module):
                  sigma:str='paper', # Σ placement: 'paper', 'peft' or 'authors'
                  p_scale:str='rank', # 'rank' (P ~ N(0,1/r)) or 'unit' (P ~ N(0,1), R/√u)
                  alpha:float|None=None, # None: scale 1; else scale alpha/u
-                 svd:str='exact', # 'exact', 'lapack' or 'randomized'
+                 svd:str='exact', # 'exact' (Lanczos, top r) or 'lapack' (full SVD)
                  v_init:str='zeros', # initial v when this layer owns it: 'zeros' or 'normal'
                  v_init_std:float=1e-3, # std of the 'normal' init
                  factors:tuple|None=None, # precomputed (U, s, V) from `svd_factors`, to skip the SVD

@@ -93,7 +93,12 @@ def load_adapter(model:nn.Module, # a base model (injected here) or a model with
                 )->nn.Module:
     "Load a saved adapter into `model`; `ValueError` if it was made for another base model."
     meta, tensors = read_adapter(path)
-    cfg = TinyLoRAConfig(**meta['config'])
+    saved = dict(meta['config'])
+    if saved.get('svd') == 'randomized':   # a method of earlier versions: its factors agree with 'exact' within the checksum's tolerance
+        warnings.warn(f"{path} was made with svd='randomized', which is no longer offered: its factors are recomputed with "
+                      f"'exact' and checked against the saved checksum")
+        saved['svd'] = 'exact'
+    cfg = TinyLoRAConfig(**saved)
     if not tinylora_layers(model):
         found, _ = find_targets(model, cfg.targets)
         if len(found) != meta['fingerprint']['n_modules']:

@@ -237,6 +237,7 @@ class GRPOConfig(RunConfig):
     mmap_activations:bool = True  # the update's activations get pages of their own, given back when freed (`mmap_allocations`)
     lean_activations:bool = True  # the update keeps fewer tensors for its backward (`lean_activations`: SwiGLU, RMS norms, rotary embedding, grouped-query attention)
     onednn_gemms:bool = True  # rollouts' and update's fp32 CPU products of frozen weights by oneDNN (`onednn_gemms`)
+    kv_decoder:bool = True  # rollouts of Llama-type models decode in our own loop (`KVDecoder`: the same samples; False: transformers' forward and cache)
     skip_zero_advantage:bool = True  # the update does not forward groups whose loss and gradient are exactly zero (every advantage 0, no KL)
     deterministic:bool = True  # the update runs with torch's deterministic algorithms, so repeats agree bit for bit on several threads
 
@@ -285,7 +286,7 @@ def _sample_groups(model, tokenizer, rows:list[dict], cfg:GRPOConfig)->list[dict
         with onednn_gemms(cfg.onednn_gemms):
             ids, n_tok, *lps = sample_groups(model, enc.input_ids, enc.attention_mask, cfg.group_size, cfg.max_new_tokens,
                                              eos_ids(model, tokenizer), tokenizer.pad_token_id, cfg.temperature, cfg.top_p,
-                                             return_logprobs=cfg.tis_cap is not None)
+                                             return_logprobs=cfg.tis_cap is not None, own_loop=cfg.kv_decoder)
     finally: unmerge_tinylora(model)
     eos = eos_ids(model, tokenizer)
     lp = lps[0].cpu() if lps else [None] * len(ids)

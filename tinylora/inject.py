@@ -33,7 +33,7 @@ class TinyLoRAConfig:
     sigma:str = 'paper'  # Σ placement: 'paper', 'peft' or 'authors'
     p_scale:str = 'rank'  # 'rank' (P ~ N(0,1/r)) or 'unit' (P ~ N(0,1), R/√u)
     alpha:float|None = None  # None: scale 1; else alpha/u
-    svd:str = 'exact'  # 'exact' (Lanczos, top r), 'lapack' or 'randomized'
+    svd:str = 'exact'  # 'exact' (Lanczos, top r) or 'lapack' (full SVD)
     v_init:str = 'zeros'  # 'zeros' or 'normal'
     v_init_std:float = 1e-3  # std for v_init='normal'
     proj_seed:int = 0  # seed of the projections P (and of a normal v init), independent of any training seed
