@@ -1,6 +1,6 @@
 """TinyLoRA adapter costs on SmolLM2-135M-Instruct (CPU), measured side by side in one run.
 
-Run: python benchmarks/adapter.py [--repeats N] [--skip-peft]
+Run: python benchmarks/adapter.py [--repeats N] [--skip-peft] [--label NAME]
 Prints medians and ratios for:
   1. forward+backward with a budget-13 adapter / the frozen model            (target <= 1.10): through the 30 decoder
      layers that hold all 210 adapted modules (loss on the last hidden state), and through the whole model with a
@@ -62,6 +62,7 @@ def factor_errors(models, ref):
 
 def main():
     ap = argparse.ArgumentParser(); ap.add_argument('--repeats', type=int, default=5); ap.add_argument('--skip-peft', action='store_true')
+    ap.add_argument('--label', default='adapter', help='the README section (adapter-2 for a second separate run)')
     a = ap.parse_args(); logging.disable_progress_bar(); torch.manual_seed(0)
     base, tok = load_model(device='cpu')
     x = torch.randint(0, 49152, (8, 128))
@@ -141,8 +142,8 @@ def main():
               f'{len(ref)} modules: exact (Lanczos) {err_exact:.1e}, fp32 LAPACK {err_lapack:.1e}.']
     table = '\n'.join(lines)
     print(table)
-    record('adapter', 'The adapter: overhead, injection and memory', f'python benchmarks/adapter.py --repeats {a.repeats}'
-           + (' --skip-peft' if a.skip_peft else ''), table,
+    record(a.label, f'The adapter: overhead, injection and memory ({a.label})', f'python benchmarks/adapter.py --repeats {a.repeats}'
+           + (' --skip-peft' if a.skip_peft else '') + (f' --label {a.label}' if a.label != 'adapter' else ''), table,
            dict(rows=[dict(measure=n, ours_s=o, reference_s=t, ratio=o / t, target=g) for n, o, t, g in rows],
                 inject_peak_bytes=mem_inject, model_bytes=model_bytes, factor_error_exact=err_exact, factor_error_lapack=err_lapack))
 

@@ -18,7 +18,8 @@ Targets: ours >= 5x faster than one-by-one and >= 2x faster than TRL; peak RSS o
 inference footprint (RSS after loading and one batched generation), at the default micro-batch (2 completions per
 forward/backward), for the default and with every group forwarded. Also printed: the peak against the peak RSS of that
 inference (both peaks), and, all with every group forwarded, the time and peak of micro_batch=1 and 4, without
-`mmap_activations`, with torch's own products and full activations (`onednn_gemms=False, lean_activations=False`), and
+`mmap_activations`, with oneDNN's products and with torch's own (`onednn_gemms=True`, `False`; the default chooses by
+processor: oneDNN on AMD), with full activations, with torch's products and full activations together, and
 with the rollouts decoded by `transformers`' forward and cache instead of our loop (`kv_decoder=False`, the same samples)."""
 import argparse, gc, statistics, sys, time
 from pathlib import Path
@@ -115,6 +116,7 @@ def main():
     full = replace(cfg, skip_zero_advantage=False)     # the same work as the other two: the variants below are of this one
     settings = {'default': cfg, 'every group forwarded': full, 'micro_batch=1': replace(full, micro_batch=1),
                 'micro_batch=4': replace(full, micro_batch=4), 'without mmap_activations': replace(full, mmap_activations=False),
+                'oneDNN products (onednn_gemms=True)': replace(full, onednn_gemms=True),
                 'torch products (onednn_gemms=False)': replace(full, onednn_gemms=False),
                 'full activations (lean_activations=False)': replace(full, lean_activations=False),
                 'torch products, full activations': replace(full, onednn_gemms=False, lean_activations=False),

@@ -85,6 +85,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                               'tinylora.cpu.mmap_allocations': ('cpu.html#mmap_allocations', 'tinylora/cpu.py'),
                               'tinylora.cpu.onednn_active': ('cpu.html#onednn_active', 'tinylora/cpu.py'),
                               'tinylora.cpu.onednn_gemms': ('cpu.html#onednn_gemms', 'tinylora/cpu.py'),
+                              'tinylora.cpu.onednn_pays': ('cpu.html#onednn_pays', 'tinylora/cpu.py'),
                               'tinylora.cpu.patched': ('cpu.html#patched', 'tinylora/cpu.py'),
                               'tinylora.cpu.release_memory': ('cpu.html#release_memory', 'tinylora/cpu.py')},
             'tinylora.data': { 'tinylora.data.QARows': ('data.html#qarows', 'tinylora/data.py'),

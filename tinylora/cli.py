@@ -119,6 +119,6 @@ def settings_parser(cls, # a settings dataclass (`GRPOConfig`, `SFTConfig`)
         if any(f.name == n for n, _ in own) or (only is not None and f.name not in only): continue
         d = getattr(defaults, f.name)
         p.add_argument(f"--{f.name.replace('_', '-')}", dest=f.name, type=_flag_type(f.type), default=None,
-                       metavar='true|false' if isinstance(d, bool) else None,
+                       metavar='true|false' if _flag_type(f.type) is str2bool else None,
                        help=f"{helps.get(f.name, '')} (default: {d!r}, or the preset's)")
     return p

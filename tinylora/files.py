@@ -97,11 +97,15 @@ def write_jsonl(path:Path, # the JSONL file
 
 def read_jsonl(path:Path, # a JSONL file
               )->list[dict]:
-    "The records of a JSONL file; a line cut short by a kill (the last one) is dropped."
+    "The records of a JSONL file; a last line cut short by a kill is dropped, a damaged line before it is an error."
+    lines = Path(path).read_text(encoding='utf-8').splitlines()
     rows = []
-    for line in Path(path).read_text(encoding='utf-8').splitlines():
+    for i, line in enumerate(lines):
+        if not line.strip(): continue
         try: rows.append(json.loads(line))
-        except ValueError: pass
+        except ValueError:
+            if i < len(lines) - 1:
+                raise ValueError(f"{path}, line {i + 1}, is not JSON: the file was damaged; restore it or remove that line") from None
     return rows
 
 def format_table(rows:list[dict], # one dict per line

@@ -105,6 +105,7 @@ class _HeadLogprob(torch.autograd.Function):
         dh, = ctx.saved_tensors
         return (g[:, None] * dh).to(ctx.dtype), None, None, None
 
+# %% ../nbs/07_grpo.ipynb #c00e3c1
 def _continuation_logprobs(model, kv, last, pmask, idx, comp_ids, comp_mask, temperature):
     "Log-probs of completions that continue the cached prompts `idx` (one prompt index per completion)."
     lp = _token_logprob(last[idx][:, None], comp_ids[:, :1], temperature)
@@ -236,7 +237,7 @@ class GRPOConfig(RunConfig):
     merge_rollouts:bool = True  # generate with merged weights (then unmerge exactly)
     mmap_activations:bool = True  # the update's activations get pages of their own, given back when freed (`mmap_allocations`)
     lean_activations:bool = True  # the update keeps fewer tensors for its backward (`lean_activations`: SwiGLU, RMS norms, rotary embedding, grouped-query attention)
-    onednn_gemms:bool = True  # rollouts' and update's fp32 CPU products of frozen weights by oneDNN (`onednn_gemms`)
+    onednn_gemms:bool|None = None  # rollouts' and update's fp32 CPU products of frozen weights by oneDNN (`onednn_gemms`; None: on AMD processors, where it is faster)
     kv_decoder:bool = True  # rollouts of Llama-type models decode in our own loop (`KVDecoder`: the same samples; False: transformers' forward and cache)
     skip_zero_advantage:bool = True  # the update does not forward groups whose loss and gradient are exactly zero (every advantage 0, no KL)
     deterministic:bool = True  # the update runs with torch's deterministic algorithms, so repeats agree bit for bit on several threads
@@ -251,6 +252,8 @@ class GRPOConfig(RunConfig):
         n('format_reward', 0); n('truncation_factor', 0, 1); n('beta', 0)
         n('epsilon_low', 0, 1, high_open=True); n('epsilon_high', 0)
         n('tis_cap', 0, low_open=True, none_ok=True)
+        if self.onednn_gemms is not None and not isinstance(self.onednn_gemms, bool):
+            raise ValueError(f"onednn_gemms must be true, false or unset (where it pays), not {self.onednn_gemms!r}")
         for k, ok in [('loss_agg', ('token_mean', 'sequence_mean', 'dr_grpo')), ('scale_rewards', ('group', 'batch', 'none')),
                       ('reward_mode', REWARD_MODES), ('reward_std', REWARD_STDS), ('tis_mode', TIS_MODES)]:
             check_choice(k, getattr(self, k), ok)

@@ -600,6 +600,8 @@ def compare_pair(a:Path, # a finished run folder
     return paired_comparison(ra, rb)
 
 # The paper's GSM8K accuracy of Qwen2.5-7B-Instruct (its §5): untrained, and at 13 trained parameters.
+
+# %% ../nbs/06_runs.ipynb #886ecc1
 PAPER_GSM8K = dict(untrained=0.76, grpo=0.91, sft=0.83)
 
 def _ci(r:dict, k:str, n:int)->str:
@@ -634,6 +636,7 @@ def headline_table(rows:list[dict], # from `compare_runs`: runs evaluated on the
     return f'{n} held-out problems, greedy; 95% Wilson intervals; paired: problems gained / lost against the untrained model, exact McNemar p.\n\n' + \
            '\n'.join('| ' + ' | '.join(l) + ' |' for l in lines)
 
+# %% ../nbs/06_runs.ipynb #886ecc2
 @call_parse
 def tinylora_compare(
     runs:Annotated[str, "run folders (ROOT/runs/RUN_ID) to compare", dict(nargs='+')],

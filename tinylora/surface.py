@@ -144,6 +144,7 @@ def _scan_folder(folder:Path, resume:bool)->Path:
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
+# %% ../nbs/10_surface.ipynb #726b6c1
 def best_point(rows:list[dict], # rows of loss_surface.csv
                expected:int, # grid points in the scan
               )->dict:
@@ -156,6 +157,7 @@ def best_point(rows:list[dict], # rows of loss_surface.csv
                 nearest_origin={k: origin[k] for k in ('v1', 'v2', 'loss')}, rows=len(rows), expected=expected,
                 complete=len(rows) == expected and len({(r['i'], r['j']) for r in rows}) == expected)
 
+# %% ../nbs/10_surface.ipynb #726b6c2
 def scan_surface(model, # the base model (a budget-2 adapter is injected)
                  tokenizer, # the model's tokenizer
                  rows:list[dict], # training rows (question, answer)
@@ -335,6 +337,7 @@ def load_surface(folder:str|Path, # a scan folder
         if r['reward'] is not None: Rw[r['j'], r['i']] = r['reward']
     return dict(folder=folder, v1=v1, v2=v2, loss=Z, reward=Rw, meta=meta, rows=rows, best=best_point(rows, n * n))
 
+# %% ../nbs/10_surface.ipynb #44724c1
 def surface_figure(surf:dict, # from `load_surface`
                    view:str='heatmap', # 'heatmap', 'contour' or '3d'
                    log:bool=False, # colour by log10(loss)
@@ -374,6 +377,7 @@ def surface_figure(surf:dict, # from `load_surface`
                       legend=dict(orientation='h', y=-0.18), title=f"SFT loss, budget 2 ({surf['best']['rows']}/{surf['best']['expected']} points)")
     return fig
 
+# %% ../nbs/10_surface.ipynb #44724c2
 def slice_values(surf:dict, # from `load_surface`
                  axis:str, # 'v1' or 'v2'
                  index:int, # grid index of the other coordinate
@@ -397,6 +401,7 @@ def slice_figure(surf:dict, # from `load_surface`
                       title=f"loss along {axis} at {other} = {surf[other][index]:.3g}")
     return fig
 
+# %% ../nbs/10_surface.ipynb #44724c3
 def surface_explorer(folder:str|Path, # a scan folder
                      runs:list=(), # budget-2 run folders to draw as paths
                     ):

@@ -285,6 +285,7 @@ def best_runs(rows:list[dict], # sweep.csv rows
     keys = {(b['method'], b['budget'], b['lr']) for b in best}
     return [r for r in rows if r['status'] == 'done' and (r['method'], r['budget'], r['lr']) in keys]
 
+# %% ../nbs/09_sweep.ipynb #swtesc1
 def run_test(root:Path, # the sweep folder
              runs:list[dict], # the points to test (`best_runs`)
              split:str, # the held-out split the tuning never saw
@@ -329,6 +330,7 @@ def test_rows(summary:dict, # from `run_test`
         rows.append(row)
     return rows
 
+# %% ../nbs/09_sweep.ipynb #swtesc2
 def rl_against_sft(root:Path, # the sweep folder
                    rows:list[dict], # test.csv rows
                   )->list[dict]: # one row per budget and seed that has both
@@ -363,6 +365,7 @@ def write_results(root:Path, # the sweep folder
     plot_sweep(rows, res/'sweep.png', title)
     return rows
 
+# %% ../nbs/09_sweep.ipynb #8fda6c1
 TABLE_COLS = ['method', 'budget', 'lr', 'seeds', 'status', 'strict_before', 'strict_after', 'strict_ci', 'flexible_after',
               'format_after', 'truncation_before', 'truncation_after', 'len_after', 'minutes']
 
@@ -382,6 +385,7 @@ def summary_table(rows:list[dict], # the sweep.csv rows
                           minutes=round(sum(r['wall_seconds'] for r in rs) / 60, 1)))
     return lines
 
+# %% ../nbs/09_sweep.ipynb #8fda6c2
 def grid_points(preset:str|None, # trainer preset: supplies the default LRs, seeds and budget
                 methods:list[str], # 'grpo' and/or 'sft'
                 budgets:list[int]|None=None, # budgets (default: the preset grid)
@@ -399,6 +403,7 @@ def grid_points(preset:str|None, # trainer preset: supplies the default LRs, see
     order = {s: i for i, s in enumerate(dict.fromkeys(p['seed'] for p in pts))}
     return sorted(pts, key=lambda p: order[p['seed']])
 
+# %% ../nbs/09_sweep.ipynb #8fda6c3
 def sweep(root_dir:str|Path, # the sweep folder (runs in ROOT/runs, results in ROOT/results)
           methods:list[str]|None=None, # 'grpo' and/or 'sft' (default: grpo)
           budgets:list[int]|None=None, # update sizes (default: the preset's)
