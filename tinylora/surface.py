@@ -176,7 +176,7 @@ def scan_surface(model, # the base model (a budget-2 adapter is injected)
                  sigma:str='paper', # Σ placement (as the training runs')
                  template:str='chat', # prompt template
                  max_length:int=256, # tokens per example
-                 points_per_pass:int=2, # grid points sharing one forward pass (2 measured fastest per point on a CPU)
+                 points_per_pass:int=2, # grid points sharing one forward pass (`benchmarks/surface.py` measures 1, 2, 4 and 8)
                  micro_batch:int=8, # examples per forward
                  reward_rows:list[dict]|None=None, # held-out rows for the reward (None: no reward)
                  reward_stride:int=2, # reward at every reward_stride-th point along each axis
