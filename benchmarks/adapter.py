@@ -136,7 +136,8 @@ def main():
     for name, ours, theirs, tgt in rows:
         ok = '' if tgt is None else f"≤ {tgt}: {'met' if ours / theirs <= tgt else 'NOT met'}"
         lines.append(f"| {name} | {ours:.3f} | {theirs:.3f} | {ours / theirs:.3f} | {ok} |")
-    lines += ['', f'SmolLM2-135M-Instruct, CPU fp32, medians of {a.repeats}, paired where compared; batch 8 × 128 tokens. '
+    lines += ['', f'SmolLM2-135M-Instruct, CPU fp32; batch 8 × 128 tokens; medians of {a.repeats}, forward/backward and generation timed in '
+              f'alternation; PEFT\'s and LAPACK\'s injections timed once. '
               f'Peak extra memory while injecting: {mem_inject / 2**20:.1f} MiB = {mem_inject / model_bytes:.3f}× the model '
               f'weights ({model_bytes / 2**20:.0f} MiB). Singular vectors against an fp64 SVD, largest deviation over all '
               f'{len(ref)} modules: exact (Lanczos) {err_exact:.1e}, fp32 LAPACK {err_lapack:.1e}.']

@@ -95,8 +95,8 @@ def load_adapter(model:nn.Module, # a base model (injected here) or a model with
     meta, tensors = read_adapter(path)
     saved = dict(meta['config'])
     if saved.get('svd') == 'randomized':   # a method of earlier versions: its factors agree with 'exact' within the checksum's tolerance
-        warnings.warn(f"{path} was made with svd='randomized', which is no longer offered: its factors are recomputed with "
-                      f"'exact' and checked against the saved checksum")
+        warnings.warn(f"{path} was made with svd='randomized', which is no longer offered: " + ("its saved factors are used"
+                      if meta['include_factors'] else "its factors are recomputed with 'exact' and checked against the saved checksum"))
         saved['svd'] = 'exact'
     cfg = TinyLoRAConfig(**saved)
     if not tinylora_layers(model):

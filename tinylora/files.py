@@ -98,7 +98,7 @@ def write_jsonl(path:Path, # the JSONL file
 def read_jsonl(path:Path, # a JSONL file
               )->list[dict]:
     "The records of a JSONL file; a last line cut short by a kill is dropped, a damaged line before it is an error."
-    lines = Path(path).read_text(encoding='utf-8').splitlines()
+    lines = Path(path).read_text(encoding='utf-8').split('\n')   # not splitlines: a record may hold U+2028 and kin
     rows = []
     for i, line in enumerate(lines):
         if not line.strip(): continue
