@@ -22,7 +22,7 @@ from tinylora import load_model, inject_tinylora, set_trainable_vector, merge_ti
 from tinylora.adapter import tinylora_layers
 from tinylora.tying import DEFAULT_TARGETS
 sys.path.insert(0, str(Path(__file__).parent))
-from record import record
+from record import record, paired, proc_status, reset_peak
 
 def med(f, n, warm=1):
     for _ in range(warm): f()
@@ -31,22 +31,9 @@ def med(f, n, warm=1):
         t = time.perf_counter(); f(); ts.append(time.perf_counter() - t)
     return statistics.median(ts)
 
-def paired(f, g, n):
-    "Medians of f and g timed alternately (f, g, f, g, ...), so drift on a noisy machine hits both alike."
-    f(); g()
-    tf, tg = [], []
-    for _ in range(n):
-        t = time.perf_counter(); f(); tf.append(time.perf_counter() - t)
-        t = time.perf_counter(); g(); tg.append(time.perf_counter() - t)
-    return statistics.median(tf), statistics.median(tg)
-
-def _status(key):
-    for line in open('/proc/self/status'):
-        if line.startswith(key): return int(line.split()[1]) * 1024
 def peak_extra(f):
     "Bytes of resident memory that f() adds at its peak (Linux: resets the peak counter first)."
-    with open('/proc/self/clear_refs', 'w') as fh: fh.write('5')
-    before = _status('VmRSS:'); f(); return _status('VmHWM:') - before
+    reset_peak(); before = proc_status('VmRSS:'); f(); return proc_status('VmHWM:') - before
 
 def factor_errors(models, ref):
     "Largest deviation of each model's singular vectors (left and right) from an fp64 SVD, over all modules."
@@ -82,8 +69,8 @@ def main():
     t0 = time.perf_counter(); mem_inject = peak_extra(lambda: inject_tinylora(ad, 13, factor_cache=False))
     t_inject_exact = time.perf_counter() - t0
     set_trainable_vector(ad, torch.linspace(-0.02, 0.02, 13))
-    t_dec, t_dec_frozen = paired(fwd_bwd(ad, head=False), fwd_bwd(frozen, input_grad=True, head=False), a.repeats)
-    t_ad, t_frozen = paired(fwd_bwd(ad), fwd_bwd(frozen, input_grad=True), a.repeats)
+    t_dec, t_dec_frozen = paired([fwd_bwd(ad, head=False), fwd_bwd(frozen, input_grad=True, head=False)], a.repeats)
+    t_ad, t_frozen = paired([fwd_bwd(ad), fwd_bwd(frozen, input_grad=True)], a.repeats)
     del frozen; gc.collect()
     rows.append(('fwd+bwd, adapter / frozen: the 30 adapted layers', t_dec, t_dec_frozen, 1.10))
     rows.append(('fwd+bwd, adapter / frozen: with LM head + logsumexp', t_ad, t_frozen, None))
@@ -103,7 +90,7 @@ def main():
     enc = tok(prompts, return_tensors='pt', padding=True)
     gen = lambda m: (lambda: m.generate(**enc, max_new_tokens=48, do_sample=False, min_new_tokens=48))
     merge_tinylora(ad)
-    with torch.no_grad(): t_merged_gen, t_base_gen = paired(gen(ad), gen(base), a.repeats)
+    with torch.no_grad(): t_merged_gen, t_base_gen = paired([gen(ad), gen(base)], a.repeats)
     unmerge_tinylora(ad)
     rows.append(('generate, merged adapter / base', t_merged_gen, t_base_gen, 1.03))
 
@@ -124,7 +111,7 @@ def main():
         with torch.no_grad():
             for p in pm.parameters():
                 if p.requires_grad: p.copy_(torch.full_like(p, 0.01))
-        t_ad2, t_peft = paired(fwd_bwd(ad), fwd_bwd(pm.base_model.model), a.repeats)
+        t_ad2, t_peft = paired([fwd_bwd(ad), fwd_bwd(pm.base_model.model)], a.repeats)
         rows.append((f'fwd+bwd, ours / PEFT TinyLoRA ({n_peft} params)', t_ad2, t_peft, None))
         rows.append(('inject 210 modules, first use (empty cache) / PEFT', t_inject_first, t_inject_peft, 0.10))
         rows.append(('inject 210 modules, exact SVD, no cache / PEFT', t_inject_exact, t_inject_peft, 0.10))

@@ -4,8 +4,9 @@ Run: python benchmarks/grpo_step.py [--repeats N] [--skip-trl]
 Same 4 prompts x 4 samples, the same 64-token budget, a budget-13 adapter and the same reward everywhere: the `cpu`
 preset's (the mean of the strict and flexible exact-match rewards plus 0.2 for a marked answer). This machine's speed drifts, so
 the steps are timed in rounds (each of ours and the one-at-a-time step once per round), and our step also runs right
-after each of TRL's steps, which is the time TRL is compared with. Peak memory is measured before, one setting after
-another, the default first:
+after each of TRL's steps, which is the time TRL is compared with. Peak memory is measured first, each setting in a fresh
+process of its own (loading, one batched generation, one warm-up step, then the step whose peak is read), after this
+process has made the model's files and factor cache, so no setting's peak holds heap another left or a conversion's:
   ours       batched rollouts (merged weights, one prefill per prompt for its G samples, our decoding loop) + batched update with each
              prompt forwarded once for its G completions (tinylora.grpo)
   one-by-one what the research pack does: generate one sample at a time, re-score each alone, summed log-prob loss
@@ -21,7 +22,7 @@ inference (both peaks), and, all with every group forwarded, the time and peak o
 `mmap_activations`, with oneDNN's products and with torch's own (`onednn_gemms=True`, `False`; the default chooses by
 processor: oneDNN on AMD), with full activations, with torch's products and full activations together, and
 with the rollouts decoded by `transformers`' forward and cache instead of our loop (`kv_decoder=False`, the same samples)."""
-import argparse, gc, statistics, sys, time
+import argparse, gc, json, statistics, subprocess, sys, time
 from pathlib import Path
 from dataclasses import replace
 import torch
@@ -32,13 +33,8 @@ from tinylora.cpu import release_memory, onednn_pays
 from tinylora.tying import DEFAULT_TARGETS
 from tinylora.inject import merge_tinylora, unmerge_tinylora
 sys.path.insert(0, str(Path(__file__).parent))
-from record import record
+from record import record, proc_status, reset_peak
 
-def _status(key):
-    for line in open('/proc/self/status'):
-        if line.startswith(key): return int(line.split()[1]) * 1024
-def reset_peak():
-    with open('/proc/self/clear_refs', 'w') as fh: fh.write('5')
 
 P, G, T = 4, 4, 64
 REWARD = {k: GRPO_PRESETS['cpu'][k] for k in ('reward_mode', 'format_reward')}   # the cpu preset's reward, for all three
@@ -100,34 +96,56 @@ def trl_step_times(base, tok, rows, repeats, ours, cfg):
     tr.train()
     return times[1:], {k: v[1:] for k, v in mine.items()}
 
-def main():
-    ap = argparse.ArgumentParser(); ap.add_argument('--repeats', type=int, default=3); ap.add_argument('--skip-trl', action='store_true')
-    ap.add_argument('--label', default='grpo_step', help='the README section (grpo_step-1, grpo_step-2 for two separate runs)')
-    a = ap.parse_args(); logging.disable_progress_bar()
+def setup():
+    "The model (adapter injected in place, vector 0.01), tokenizer, rows, default config, optimiser and inference RSS."
     base, tok = load_model(device='cpu')
     rows = make_arith_task(P, split='train', seed=3)
     prompts = [format_prompt(r['question'], tok) for r in rows for _ in range(G)]
     with torch.no_grad(): base.generate(**tok(prompts, return_tensors='pt', padding=True), max_new_tokens=T, do_sample=False)
-    inference_rss = _status('VmRSS:')
+    inference_rss = proc_status('VmRSS:')
     cfg = GRPOConfig(batch_prompts=P, group_size=G, max_new_tokens=T, lr=1e-3, **REWARD)   # default micro-batch
     model = base; inject_tinylora(model, 13); set_trainable_vector(model, torch.full((13,), 0.01))   # in place: one copy
     opt = torch.optim.AdamW(list(model.tinylora_vectors), lr=1e-3)
     torch.manual_seed(0)
-    full = replace(cfg, skip_zero_advantage=False)     # the same work as the other two: the variants below are of this one
-    settings = {'default': cfg, 'every group forwarded': full, 'micro_batch=1': replace(full, micro_batch=1),
-                'micro_batch=4': replace(full, micro_batch=4), 'without mmap_activations': replace(full, mmap_activations=False),
-                'oneDNN products (onednn_gemms=True)': replace(full, onednn_gemms=True),
-                'torch products (onednn_gemms=False)': replace(full, onednn_gemms=False),
-                'full activations (lean_activations=False)': replace(full, lean_activations=False),
-                'torch products, full activations': replace(full, onednn_gemms=False, lean_activations=False),
-                "transformers' decoding (kv_decoder=False)": replace(full, kv_decoder=False)}
+    return model, tok, rows, cfg, opt, inference_rss
+
+def settings_of(cfg):
+    "The default, and the variants of 'every group forwarded' (the same work as the other two steps)."
+    full = replace(cfg, skip_zero_advantage=False)
+    return {'default': cfg, 'every group forwarded': full, 'micro_batch=1': replace(full, micro_batch=1),
+            'micro_batch=4': replace(full, micro_batch=4), 'without mmap_activations': replace(full, mmap_activations=False),
+            'oneDNN products (onednn_gemms=True)': replace(full, onednn_gemms=True),
+            'torch products (onednn_gemms=False)': replace(full, onednn_gemms=False),
+            'full activations (lean_activations=False)': replace(full, lean_activations=False),
+            'torch products, full activations': replace(full, onednn_gemms=False, lean_activations=False),
+            "transformers' decoding (kv_decoder=False)": replace(full, kv_decoder=False)}
+
+def peak_of(name):
+    "Run in a fresh process: the inference RSS, then the peak RSS of one step with setting `name` after a warm-up step."
+    model, tok, rows, cfg, opt, inference_rss = setup()
+    c = settings_of(cfg)[name]
+    ours_step(model, tok, rows, c, opt); gc.collect(); reset_peak()
+    ours_step(model, tok, rows, c, opt)
+    return dict(inference_rss=inference_rss, peak=proc_status('VmHWM:'))
+
+def main():
+    ap = argparse.ArgumentParser(); ap.add_argument('--repeats', type=int, default=3); ap.add_argument('--skip-trl', action='store_true')
+    ap.add_argument('--label', default='grpo_step', help='the README section (grpo_step-1, grpo_step-2 for two separate runs)')
+    ap.add_argument('--peak-of', help=argparse.SUPPRESS)   # internal: measure one setting's peak in this (fresh) process
+    a = ap.parse_args(); logging.disable_progress_bar()
+    if a.peak_of: print(json.dumps(peak_of(a.peak_of))); return
+    # This process first loads the model and injects the adapter, so that the model's converted files and its factor
+    # cache exist before any measured process starts (the first one would otherwise count the conversion's memory).
+    model, tok, rows, cfg, opt, inference_rss = setup()
+    # Memory next, each setting in a fresh process of its own.
+    mem = {}
+    for name in settings_of(GRPOConfig()):
+        out = subprocess.run([sys.executable, __file__, '--peak-of', name], capture_output=True, text=True)
+        if out.returncode: sys.exit(f'measuring the peak of {name!r} failed:\n{out.stderr[-3000:]}')
+        mem[name] = json.loads(out.stdout.strip().splitlines()[-1])
+    peaks = {k: v['peak'] for k, v in mem.items()}
+    settings = settings_of(cfg); full = settings['every group forwarded']
     ours_step(model, tok, rows, cfg, opt)   # warm-up
-    # Memory first, one setting after another, the default first: two steps each with the peak counter reset before
-    # them (the other steps' heap would otherwise be counted: the one-at-a-time step's full logits, for one).
-    peaks = {}
-    for name, c in settings.items():
-        ours_step(model, tok, rows, c, opt); gc.collect(); reset_peak()
-        ours_step(model, tok, rows, c, opt); peaks[name] = _status('VmHWM:')
     # Time: every setting and the one-at-a-time step once per round, so the machine's drift hits all of them alike.
     times = {k: [] for k in [*settings, 'one-by-one']}
     for _ in range(a.repeats):
@@ -142,6 +160,7 @@ def main():
                                     'every group forwarded': lambda: ours_step(model, tok, rows, full, opt)}, cfg)
         t_trl, paired = statistics.median(trl), {k: statistics.median(v) for k, v in mine.items()}
     t_ours, t_obo, peak = med['default'], med['one-by-one'], peaks['default']
+    ratio = {k: v['peak'] / v['inference_rss'] for k, v in mem.items()}
     t_full = med['every group forwarded']
     ok = lambda c: 'met' if c else 'NOT met'
     lines = ['| step | s/step | ours s/step | ours faster by | target |', '|---|---|---|---|---|',
@@ -154,18 +173,18 @@ def main():
     lines += ['', '| our step, every group forwarded | s/step | time / at the defaults | peak RSS MiB | peak / inference footprint |',
               '|---|---|---|---|---|']
     for name in list(settings)[1:]:
-        lines.append(f"| {name} | {med[name]:.2f} | {med[name] / t_full:.2f} | {peaks[name] / 2**20:.0f} | {peaks[name] / inference_rss:.2f} |")
+        lines.append(f"| {name} | {med[name]:.2f} | {med[name] / t_full:.2f} | {peaks[name] / 2**20:.0f} | {ratio[name]:.2f} |")
     lines += ['', f"{P} prompts × {G} samples, {T} new tokens, reward {REWARD}; medians of {a.repeats} rounds, every setting once per "
               f"round. The default update forwarded {statistics.mean(FORWARDED):.2f} of {P} groups per step (the others were flat); "
               f"the one-at-a-time and TRL steps forward every completion, so the rows with every group forwarded are the same work. "
               f"Inference footprint: {inference_rss / 2**20:.0f} MiB (RSS after loading and one batched generation); our default's peak "
-              f"{peak / 2**20:.0f} MiB = {peak / inference_rss:.2f}× (target ≤ 1.3×: {ok(peak / inference_rss <= 1.3)}). The defaults here: "
-              f"oneDNN's products {'on' if onednn_pays() else 'off'} (on only on AMD processors). The peaks are measured one "
-              f"setting after another in one process, the default first: a later row's peak includes heap the earlier ones left."]
+              f"{peak / 2**20:.0f} MiB = {ratio['default']:.2f}× its process's footprint (target ≤ 1.3×: {ok(ratio['default'] <= 1.3)}). "
+              f"Each peak is measured in a fresh process of its own, against that process's inference footprint. The defaults here: "
+              f"oneDNN's products {'on' if onednn_pays() else 'off'} (on only on AMD processors)."]
     table = '\n'.join(lines)
     print(table)
     record(a.label, f'One GRPO step ({a.label})', f'python benchmarks/grpo_step.py --repeats {a.repeats} --label {a.label}', table,
-           dict(times=times, medians=med, peaks=peaks, inference_rss=inference_rss, trl=t_trl, trl_paired=paired,
+           dict(times=times, medians=med, peaks=peaks, inference_rss=inference_rss, memory=mem, trl=t_trl, trl_paired=paired,
                 forwarded=FORWARDED))
 
 if __name__ == '__main__': main()

@@ -3,7 +3,7 @@
 Each benchmark owns one section of the README, between `<!-- begin NAME -->` and `<!-- end NAME -->`; `record` replaces
 that section (or appends it) with the table it is given, the command, the date and the machine, so that no number in
 the README is typed by hand."""
-import datetime, json, os, platform, re, subprocess
+import datetime, json, os, platform, re, statistics, subprocess, time
 from pathlib import Path
 
 HERE = Path(__file__).parent
@@ -23,6 +23,25 @@ def commit()->str:
         dirty = subprocess.run(['git', 'status', '--porcelain', '--untracked-files=no'], capture_output=True, text=True, cwd=HERE).stdout.strip()
         return h + ('+changes' if dirty else '')
     except OSError: return 'unknown'
+
+def paired(fs, n:int)->list:
+    "Medians of each function in fs over n rounds, timed in turn (f1, f2, ..., f1, f2, ...) after one warm-up each, so drift hits all alike."
+    for f in fs: f()
+    ts = [[] for _ in fs]
+    for _ in range(n):
+        for t, f in zip(ts, fs):
+            t0 = time.perf_counter(); f(); t.append(time.perf_counter() - t0)
+    return [statistics.median(t) for t in ts]
+
+def proc_status(key:str)->int:
+    "A byte count from /proc/self/status (Linux): `VmRSS:` resident now, `VmHWM:` its peak."
+    for line in open('/proc/self/status'):
+        if line.startswith(key): return int(line.split()[1]) * 1024
+    raise KeyError(f'{key} is not in /proc/self/status')
+
+def reset_peak():
+    "Reset this process's peak resident memory (VmHWM) to what is resident now (Linux)."
+    with open('/proc/self/clear_refs', 'w') as fh: fh.write('5')
 
 def record(name:str, # the benchmark's name (its section and its JSON file)
            title:str, # the section's heading

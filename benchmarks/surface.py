@@ -16,16 +16,7 @@ from tinylora.models import DEFAULT_MODEL
 from tinylora.sft import sft_collate
 from tinylora.surface import surface_examples, point_losses
 sys.path.insert(0, str(Path(__file__).parent))
-from record import record
-
-def paired(fs, n):
-    "Medians of each function in fs, timed in turn (f1, f2, ..., f1, f2, ...) so drift hits all alike."
-    for f in fs: f()
-    ts = [[] for _ in fs]
-    for _ in range(n):
-        for t, f in zip(ts, fs):
-            t0 = time.perf_counter(); f(); t.append(time.perf_counter() - t0)
-    return [statistics.median(t) for t in ts]
+from record import record, paired
 
 def main():
     ap = argparse.ArgumentParser()
