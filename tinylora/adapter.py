@@ -265,10 +265,16 @@ class TinyLoRALinear(nn.Module):
         if (x.dtype == W.dtype == self.At.dtype and not W.requires_grad
                 and (b is None or not b.requires_grad)):
             return _TinyLoRAFn.apply(x, W, b, self.At, self.Bt, self.v.to(self.P.device), self.P, self.scale, self.r_div)
-        y = self.base(x)
         h = F.linear(x.to(self.At.dtype), self.At)                                     # x A, (..., r)
         h = F.linear(h, self._scaled_R())                                               # (x A) (scale R)ᵀ
-        return y + (h @ self.Bt).to(y.dtype)
+        d = h @ self.Bt                                                                 # ΔW x, (..., d_out), fp32
+        if type(self.base) is nn.Linear and x.dtype == W.dtype and W.dtype in (torch.bfloat16, torch.float16):
+            # One rounding: ΔW x enters the product's fp32 accumulation (addmm's added term), so an update smaller than
+            # the output's rounding step still arrives on average; added to the rounded output it would mostly vanish.
+            d2 = d.reshape(-1, d.shape[-1]) if b is None else d.reshape(-1, d.shape[-1]) + b
+            return torch.addmm(d2.to(W.dtype), x.reshape(-1, x.shape[-1]), W.T).reshape(*x.shape[:-1], W.shape[0])
+        y = self.base(x)
+        return y + d.to(y.dtype)
 
     def extra_repr(self)->str:
         return f'r={self.r}, u={self.u}, group={self.group}, sigma={self.sigma!r}, scale={self.scale:g}, merged={self.merged}'

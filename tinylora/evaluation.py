@@ -252,12 +252,11 @@ def tinylora_eval(
         results = [dict(dataset=slug, model='untrained' if adapters else model_name, **_plain(r)) for slug, r in base.items()]
         paired = []
         for a, (src, _) in zip(adapters, srcs):
-            from tinylora.inject import merge_tinylora, unmerge_tinylora
+            from tinylora.inject import merged_when_exact
             from tinylora.adapter_files import load_adapter
             if len(adapters) > 1: model, tokenizer = load()           # a fresh base model for each adapter
             load_adapter(model, src)
-            merge_tinylora(model)
-            try:
+            with merged_when_exact(model):                            # merged in fp32; a bf16 model runs it unmerged
                 for spec, rows in datasets:
                     f = out/(f'{spec.slug}.jsonl' if len(adapters) == 1 else f'{spec.slug}.{name(a)}.jsonl')
                     res, b = evaluate(model, tokenizer, rows, out=f, **kw), base[spec.slug]
@@ -265,7 +264,6 @@ def tinylora_eval(
                     paired.append(dict(dataset=spec.slug, adapter=a, strict_untrained=b['strict_acc'], strict_trained=res['strict_acc'],
                                        flexible_untrained=b['flexible_acc'], flexible_trained=res['flexible_acc'],
                                        **paired_comparison(b['records'], res['records'])))
-            finally: unmerge_tinylora(model)
         atomic_write_text(out/'summary.json', json.dumps(dict(model=model_name, adapters=adapters, max_new_tokens=s['max_new_tokens'],
             template=s['template'], specs=[vars(x) for x in specs], results=results, paired=paired), indent=1))
         write_csv(out/'summary.csv', results, SUMMARY_COLS)

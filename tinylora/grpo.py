@@ -19,7 +19,7 @@ from transformers import DynamicCache
 
 from .adapter import adapter_disabled
 from .cpu import linear, onednn_gemms, lean_activations, mmap_allocations
-from .inject import merge_tinylora, unmerge_tinylora
+from .inject import merged_when_exact
 from .cli import cli_errors, check_number, check_choice
 from .models import DEFAULT_MODEL
 from .decoding import plain_head, with_cache, prompt_cache, sample_groups, eos_ids
@@ -234,7 +234,7 @@ class GRPOConfig(RunConfig):
     tis_mode:str = 'token_truncate'  # 'token_truncate', 'token_mask', 'sequence_truncate' or 'sequence_mask' (TRL's modes; TRL's default is sequence_mask)
     loss_agg:str = 'token_mean'  # 'token_mean', 'sequence_mean' or 'dr_grpo'
     mask_truncated:bool = False  # give no loss to completions that hit max_new_tokens
-    merge_rollouts:bool = True  # generate with merged weights (then unmerge exactly)
+    merge_rollouts:bool|None = None  # generate with merged weights (then unmerge exactly); None: only where merging keeps the update (fp32 weights: `merge_is_exact`), else unmerged
     mmap_activations:bool = True  # the update's activations get pages of their own, given back when freed (`mmap_allocations`)
     lean_activations:bool = True  # the update keeps fewer tensors for its backward (`lean_activations`: SwiGLU, RMS norms, rotary embedding, grouped-query attention)
     onednn_gemms:bool|None = None  # rollouts' and update's fp32 CPU products of frozen weights by oneDNN (`onednn_gemms`; None: on AMD processors, where it is faster)
@@ -252,8 +252,9 @@ class GRPOConfig(RunConfig):
         n('format_reward', 0); n('truncation_factor', 0, 1); n('beta', 0)
         n('epsilon_low', 0, 1, high_open=True); n('epsilon_high', 0)
         n('tis_cap', 0, low_open=True, none_ok=True)
-        if self.onednn_gemms is not None and not isinstance(self.onednn_gemms, bool):
-            raise ValueError(f"onednn_gemms must be true, false or unset (where it pays), not {self.onednn_gemms!r}")
+        for k in ('onednn_gemms', 'merge_rollouts'):
+            if getattr(self, k) is not None and not isinstance(getattr(self, k), bool):
+                raise ValueError(f"{k} must be true, false or unset (chosen where it pays), not {getattr(self, k)!r}")
         for k, ok in [('loss_agg', ('token_mean', 'sequence_mean', 'dr_grpo')), ('scale_rewards', ('group', 'batch', 'none')),
                       ('reward_mode', REWARD_MODES), ('reward_std', REWARD_STDS), ('tis_mode', TIS_MODES)]:
             check_choice(k, getattr(self, k), ok)
@@ -282,20 +283,16 @@ def _encode_prompts(tokenizer, rows:list[dict], cfg:GRPOConfig):
                      add_special_tokens=False, truncation=True, max_length=cfg.max_prompt_tokens)
 
 def _sample_groups(model, tokenizer, rows:list[dict], cfg:GRPOConfig)->list[dict]:
-    "G sampled completions per row (row-major), with the update merged (then unmerged exactly)."
+    "G sampled completions per row (row-major), with the update merged where that keeps it (then unmerged exactly), and the sampler's log-probs."
     enc = _encode_prompts(tokenizer, rows, cfg).to(model.device)
-    if cfg.merge_rollouts: merge_tinylora(model)
-    try:
-        with onednn_gemms(cfg.onednn_gemms):
-            ids, n_tok, *lps = sample_groups(model, enc.input_ids, enc.attention_mask, cfg.group_size, cfg.max_new_tokens,
-                                             eos_ids(model, tokenizer), tokenizer.pad_token_id, cfg.temperature, cfg.top_p,
-                                             return_logprobs=cfg.tis_cap is not None, own_loop=cfg.kv_decoder)
-    finally: unmerge_tinylora(model)
+    with merged_when_exact(model, cfg.merge_rollouts), onednn_gemms(cfg.onednn_gemms):
+        ids, n_tok, lp = sample_groups(model, enc.input_ids, enc.attention_mask, cfg.group_size, cfg.max_new_tokens,
+                                       eos_ids(model, tokenizer), tokenizer.pad_token_id, cfg.temperature, cfg.top_p,
+                                       return_logprobs=True, own_loop=cfg.kv_decoder)
     eos = eos_ids(model, tokenizer)
-    lp = lps[0].cpu() if lps else [None] * len(ids)
     return [dict(ids=row[:n], n_tokens=n, text=tokenizer.decode(row[:n], skip_special_tokens=True),
-                 truncated=int(row[n - 1]) not in eos, **({} if l is None else dict(sampler_logp=l[:n])))
-            for row, n, l in zip(ids.cpu(), n_tok.tolist(), lp)]
+                 truncated=int(row[n - 1]) not in eos, sampler_logp=l[:n])
+            for row, n, l in zip(ids.cpu(), n_tok.tolist(), lp.cpu())]
 
 # %% ../nbs/07_grpo.ipynb #ec8c63e1
 def score_rollouts(gens:list[dict], # completions (dicts with `text` and `truncated`)
@@ -342,8 +339,8 @@ def rollout(model, # a causal LM with a TinyLoRA adapter
     enc = _encode_prompts(tokenizer, rows, cfg)
     comp_ids = _pad_right([g['ids'] for g in gens], tokenizer.pad_token_id)
     n_tok = [g['n_tokens'] for g in gens]
-    extra = dict(sampler_logp=_pad_right([g['sampler_logp'] for g in gens], 0.0)) if cfg.tis_cap is not None else {}
-    return dict(prompt_ids=enc.input_ids, prompt_mask=enc.attention_mask, comp_ids=comp_ids, **extra,
+    return dict(prompt_ids=enc.input_ids, prompt_mask=enc.attention_mask, comp_ids=comp_ids,
+                sampler_logp=_pad_right([g['sampler_logp'] for g in gens], 0.0),
                 comp_mask=completion_mask(n_tok, comp_ids.shape[1]), n_tokens=torch.tensor(n_tok, dtype=torch.float),
                 truncated=torch.tensor([g['truncated'] for g in gens]), **sc, texts=[g['text'] for g in gens],
                 resampled_groups=n_resampled)
@@ -369,12 +366,12 @@ def tis_weights(train_logp:torch.Tensor, # (n, C) log π_train of the sampled to
     r = r.clamp(max=cap) if mode.endswith('truncate') else r.masked_fill(r > cap, 0.0)
     return r.expand_as(d) * mask
 
-def _tis_stats(stats:dict, old, roll, m, w, n_tok):
-    "The rollout/training mismatch of a micro-batch into the step's metrics: mean |log ratio|, its maximum, the weights' mean."
+def _mismatch_stats(stats:dict, old, roll, m, w, n_tok):
+    "The rollout/training mismatch of a micro-batch into the step's metrics: mean |log π_train − log π_sampler| per token, its maximum, and the TIS weights' mean (with TIS)."
     m = m.float(); d = (old - roll).abs() * m
-    stats['tis_logratio_mean'] = stats.get('tis_logratio_mean', 0.0) + d.sum().item() / n_tok
-    stats['tis_logratio_max'] = max(stats.get('tis_logratio_max', 0.0), d.max().item())
-    stats['tis_weight_mean'] = stats.get('tis_weight_mean', 0.0) + (w * m).sum().item() / n_tok
+    stats['sampler_logratio_mean'] = stats.get('sampler_logratio_mean', 0.0) + d.sum().item() / n_tok
+    stats['sampler_logratio_max'] = max(stats.get('sampler_logratio_max', 0.0), d.max().item())
+    if w is not None: stats['tis_weight_mean'] = stats.get('tis_weight_mean', 0.0) + (w * m).sum().item() / n_tok
 
 # %% ../nbs/07_grpo.ipynb #4085d1d1
 def grpo_update(model, # a causal LM with a TinyLoRA adapter
@@ -421,7 +418,7 @@ def _grpo_update(model, optimizer, b, cfg, scheduler):
     ref = None
     if cfg.beta and len(adv):
         with adapter_disabled(model): ref = _logprobs_nograd(model, b, cfg)
-    roll = b_all['sampler_logp'][rows_kept] if cfg.tis_cap is not None else None   # the sampler's own log-probs
+    roll = b_all['sampler_logp'][rows_kept] if 'sampler_logp' in b_all else None   # the sampler's own log-probs
     params = [p for p in model.tinylora_vectors]
     stats = dict(loss=0.0, clip_low=0.0, clip_high=0.0, kl=0.0, grad_norm=0.0, ratio_max_dev=0.0, groups_forwarded=int(keep.sum()))
     for it in range(cfg.num_iterations):
@@ -434,8 +431,8 @@ def _grpo_update(model, optimizer, b, cfg, scheduler):
             m = mask[s].to(dev)
             old_s = lp.detach() if old is None else old[s].to(dev)
             if it == 0: stats['ratio_max_dev'] = max(stats['ratio_max_dev'], ((lp.detach() - old_s).abs() * m).max().item())
-            isw = None if roll is None else tis_weights(old_s, roll[s].to(dev), m, cfg.tis_cap, cfg.tis_mode)
-            if isw is not None and it == 0: _tis_stats(stats, old_s, roll[s].to(dev), m, isw, n_tok)
+            isw = None if roll is None or cfg.tis_cap is None else tis_weights(old_s, roll[s].to(dev), m, cfg.tis_cap, cfg.tis_mode)
+            if roll is not None and it == 0: _mismatch_stats(stats, old_s, roll[s].to(dev), m, isw, n_tok)
             tl, st = grpo_token_loss(lp, old_s, adv[s].to(dev), m, cfg.epsilon_low, cfg.epsilon_high,
                                      None if ref is None else ref[s].to(dev), cfg.beta, isw)
             loss = aggregate_loss(tl, m, cfg.loss_agg, cfg.max_new_tokens, n_tok, n_seq)

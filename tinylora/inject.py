@@ -5,10 +5,10 @@
 # %% auto #0
 __all__ = ['TinyLoRAConfig', 'weight_sample', 'weights_key', 'factors_fit', 'cached_factors', 'inject_tinylora', 'check_rank',
            'adapter_config', 'budget_plan', 'trainable_vector', 'set_trainable_vector', 'merge_tinylora',
-           'unmerge_tinylora']
+           'unmerge_tinylora', 'merge_is_exact', 'merged_when_exact']
 
 # %% ../nbs/01a_inject.ipynb #injecth0003
-import hashlib, warnings
+import contextlib, hashlib, warnings
 from dataclasses import dataclass, asdict
 
 import torch
@@ -234,3 +234,20 @@ def unmerge_tinylora(model:nn.Module, # a causal LM with a TinyLoRA adapter
         except (OSError, KeyError) as e:
             raise RuntimeError(f"the model's weight files can no longer be read ({e}); layers from {n} on stay merged") from e
         m.unmerge(w)
+
+# %% ../nbs/01a_inject.ipynb #injmx002
+def merge_is_exact(model:nn.Module, # a causal LM with a TinyLoRA adapter
+                  )->bool:
+    "Whether merging keeps the update: every targeted weight is fp32 or wider (bf16 and fp16 round a small ΔW away)."
+    return all(m.base.weight.dtype in (torch.float32, torch.float64) for _, m in tinylora_layers(model))
+
+@contextlib.contextmanager
+def merged_when_exact(model:nn.Module, # a causal LM with a TinyLoRA adapter
+                      merge:bool|None=None, # True: merge; False: leave unmerged; None: merge only where `merge_is_exact`
+                     ):
+    "Inside: the adapter merged where merging keeps the update (else applied unmerged, in fp32); unmerged exactly on leaving."
+    if merge is None: merge = merge_is_exact(model)
+    if merge: merge_tinylora(model)
+    try: yield merge
+    finally:
+        if merge: unmerge_tinylora(model)

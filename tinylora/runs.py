@@ -289,7 +289,7 @@ class RunConfig:
 from tqdm.auto import tqdm
 from .evaluation import evaluate, paired_comparison, rate_text, RATES
 from .files import write_csv, format_table, write_jsonl
-from .inject import inject_tinylora, merge_tinylora, unmerge_tinylora, trainable_vector, adapter_config
+from .inject import inject_tinylora, merged_when_exact, trainable_vector, adapter_config
 from .adapter_files import save_adapter
 from .adapter import tinylora_layers
 
@@ -326,13 +326,11 @@ def evaluate_adapter(model, # a causal LM with a TinyLoRA adapter
                      run:Path|None, # the run folder (None: nothing written)
                      before:list[dict]|None=None, # the untrained model's records on the same rows: adds the paired comparison
                     )->dict: # the summary.csv row, and the per-example `records`
-    "Greedy evaluation with the adapter merged (then unmerged exactly); records go to the run's eval folder."
-    merge_tinylora(model)
-    try:
+    "Greedy evaluation with the adapter merged where that keeps the update (fp32; bf16 unmerged), then unmerged exactly; records go to the run's eval folder."
+    with merged_when_exact(model):
         out = None if run is None else run/'eval'/f'{label}-step{step:06d}.jsonl'
         res = evaluate(model, tokenizer, rows, batch_size=cfg.eval_batch_size, template=cfg.template,
                        max_new_tokens=cfg.eval_max_new_tokens or cfg.max_new_tokens, out=out, progress=False, return_records=True)
-    finally: unmerge_tinylora(model)
     paired = paired_comparison(before, res['records']) if before is not None else {}
     return dict(label=label, step=step, **{k: res[k] for k in (*RATE_COLS, 'mean_len', 'n')},
                 **{k: paired[k] for k in PAIRED_KEYS if k in paired}, records=res['records'])

@@ -20,7 +20,7 @@ from fastcore.script import call_parse
 
 from .adapter import tinylora_layers, r_matrix
 from .cpu import patched
-from .inject import inject_tinylora, trainable_vector, set_trainable_vector, merge_tinylora, unmerge_tinylora
+from .inject import inject_tinylora, trainable_vector, set_trainable_vector, merged_when_exact
 from .adapter_files import base_fingerprint
 from .sft import sft_example, sft_collate, sft_loss, IGNORE
 from .evaluation import evaluate
@@ -227,10 +227,12 @@ def scan_surface(model, # the base model (a budget-2 adapter is injected)
             for (i, j, a, b), loss in zip(chunk, losses.tolist()):
                 rew = ''
                 if on_reward(i, j):
-                    set_trainable_vector(model, torch.tensor([a, b])); merge_tinylora(model)
-                    try: rew = evaluate(model, tokenizer, reward_rows, template=template, max_new_tokens=reward_max_new_tokens,
-                                        progress=False)['strict_acc']
-                    finally: unmerge_tinylora(model); set_trainable_vector(model, torch.zeros(2))
+                    set_trainable_vector(model, torch.tensor([a, b]))
+                    try:
+                        with merged_when_exact(model):
+                            rew = evaluate(model, tokenizer, reward_rows, template=template, max_new_tokens=reward_max_new_tokens,
+                                           progress=False)['strict_acc']
+                    finally: set_trainable_vector(model, torch.zeros(2))
                 lines.append(f"{i},{j},{a!r},{b!r},{loss!r},{'' if rew == '' else repr(rew)}\n")
             append_line(out, ''.join(lines))      # flushed at once; a link in its place is refused, never written through
             bar.update(len(chunk))
