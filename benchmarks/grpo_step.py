@@ -139,7 +139,7 @@ def main():
     model, tok, rows, cfg, opt, inference_rss = setup()
     # Memory next, each setting in a fresh process of its own.
     mem = {}
-    for name in settings_of(GRPOConfig()):
+    for name in settings_of(cfg):
         out = subprocess.run([sys.executable, __file__, '--peak-of', name], capture_output=True, text=True)
         if out.returncode: sys.exit(f'measuring the peak of {name!r} failed:\n{out.stderr[-3000:]}')
         mem[name] = json.loads(out.stdout.strip().splitlines()[-1])
