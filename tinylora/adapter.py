@@ -77,12 +77,12 @@ def _lanczos_same_shape(Ws:list, r:int, tol:float, max_steps:int, seed:int, slot
         Q[ar, jd + 1] = w[:, 0] / b.clamp_min(tiny)[:, None]
         j += 1
         top = int(j.max())
-        if top % check and top < K: continue
+        if (top % check or top <= r) and top < K: continue                     # (no top-r Ritz pairs before step r + 1)
         off = be[:, :top - 1] * (torch.arange(top - 1, device=dev)[None] < jd[:, None])   # β inside each slot's T only
         T = torch.diag_embed(al[:, :top]) + torch.diag_embed(off, 1) + torch.diag_embed(off, -1)
         e, Z = torch.linalg.eigh(T)                                             # ascending; padding adds zero eigenvalues
         res = (be[ar, jd][:, None] * Z[ar, jd, -r:]).abs()                      # β_k |z_{j,k}|, the top r
-        e = torch.cat([torch.zeros_like(e[:, :1]), e], 1)                       # a floor when k ≤ r (G is PSD)
+        e = torch.cat([e.new_zeros(len(e), r), e], 1)                           # a floor when k ≤ r (G is PSD)
         gap = (e[:, -r:] - e[:, -r - 1:-1]).clamp_min(1e-300)
         zero = (b <= tiny).cpu()                                                # w = 0 exactly (a zero matrix): LAPACK
         conv = (((res <= tol * gap).all(1).cpu() & (j > r)) | (j >= d)) & ~zero  # j = d: the whole space, exact
