@@ -8,7 +8,8 @@ __all__ = ['DEFAULT_MODEL', 'load_model', 'tiny_model', 'extract_answer', 'exact
            'generate', 'TinyLoRALinear', 'adapter_disabled', 'BudgetPlan', 'TinyLoRAConfig', 'plan_budget',
            'inject_tinylora', 'trainable_vector', 'set_trainable_vector', 'merge_tinylora', 'unmerge_tinylora',
            'save_adapter', 'load_adapter', 'export_lora', 'export_peft_tinylora', 'import_peft_tinylora', 'GRPOConfig',
-           'grpo_train', 'SFTConfig', 'sft_train', 'update_size', 'sweep', 'best_lrs', 'SWEEP_GRIDS']
+           'grpo_train', 'SFTConfig', 'sft_train', 'update_size', 'sweep', 'best_lrs', 'SWEEP_GRIDS', 'UpdateSettings',
+           'attach_update', 'save_update', 'load_update', 'LADDER', 'rung_settings']
 
 # %% ../nbs/90_package.ipynb #b697c09c
 __version__ = '0.1.0'
@@ -25,10 +26,13 @@ from .adapter_files import save_adapter, load_adapter, export_lora, export_peft_
 from .grpo import GRPOConfig, grpo_train
 from .sft import SFTConfig, sft_train, update_size
 from .sweep import sweep, best_lrs, SWEEP_GRIDS
+from .updates import UpdateSettings, attach_update, save_update, load_update
+from .ladder import LADDER, rung_settings
 
 _all_ = ['DEFAULT_MODEL', 'load_model', 'tiny_model', 'extract_answer', 'exact_match_reward', 'make_trl_reward',
          'trl_exact_match', 'QASpec', 'load_qa', 'make_arith_task', 'format_prompt', 'PAPER_INSTRUCTION', 'evaluate', 'generate',
          'TinyLoRALinear', 'adapter_disabled', 'BudgetPlan', 'TinyLoRAConfig', 'plan_budget', 'inject_tinylora',
          'trainable_vector', 'set_trainable_vector', 'merge_tinylora', 'unmerge_tinylora', 'save_adapter', 'load_adapter',
          'export_lora', 'export_peft_tinylora', 'import_peft_tinylora', 'GRPOConfig', 'grpo_train', 'SFTConfig',
-         'sft_train', 'update_size', 'sweep', 'best_lrs', 'SWEEP_GRIDS']
+         'sft_train', 'update_size', 'sweep', 'best_lrs', 'SWEEP_GRIDS', 'UpdateSettings', 'attach_update', 'save_update',
+         'load_update', 'LADDER', 'rung_settings']

@@ -253,9 +253,9 @@ def tinylora_eval(
         paired = []
         for a, (src, _) in zip(adapters, srcs):
             from tinylora.inject import merged_when_exact
-            from tinylora.adapter_files import load_adapter
+            from tinylora.updates import load_update
             if len(adapters) > 1: model, tokenizer = load()           # a fresh base model for each adapter
-            load_adapter(model, src)
+            load_update(model, src)                                   # any kind: TinyLoRA, LoRA, full
             with merged_when_exact(model):                            # merged in fp32; a bf16 model runs it unmerged
                 for spec, rows in datasets:
                     f = out/(f'{spec.slug}.jsonl' if len(adapters) == 1 else f'{spec.slug}.{name(a)}.jsonl')

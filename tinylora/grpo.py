@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from transformers import DynamicCache
 
-from .adapter import adapter_disabled
+from .updates import update_disabled, trained_parameters
 from .cpu import linear, onednn_gemms, lean_activations, mmap_allocations
 from .inject import merged_when_exact
 from .cli import cli_errors, check_number, check_choice
@@ -252,6 +252,8 @@ class GRPOConfig(RunConfig):
         n('format_reward', 0); n('truncation_factor', 0, 1); n('beta', 0)
         n('epsilon_low', 0, 1, high_open=True); n('epsilon_high', 0)
         n('tis_cap', 0, low_open=True, none_ok=True)
+        if self.beta and self.update_kind == 'full':
+            raise ValueError("beta > 0 needs the untrained model as a reference, which full fine-tuning does not keep; use beta=0 (or a TinyLoRA or LoRA update)")
         for k in ('onednn_gemms', 'merge_rollouts'):
             if getattr(self, k) is not None and not isinstance(getattr(self, k), bool):
                 raise ValueError(f"{k} must be true, false or unset (chosen where it pays), not {getattr(self, k)!r}")
@@ -417,9 +419,9 @@ def _grpo_update(model, optimizer, b, cfg, scheduler):
     old = _logprobs_nograd(model, b, cfg) if cfg.num_iterations > 1 and len(adv) else None
     ref = None
     if cfg.beta and len(adv):
-        with adapter_disabled(model): ref = _logprobs_nograd(model, b, cfg)
+        with update_disabled(model): ref = _logprobs_nograd(model, b, cfg)
     roll = b_all['sampler_logp'][rows_kept] if 'sampler_logp' in b_all else None   # the sampler's own log-probs
-    params = [p for p in model.tinylora_vectors]
+    params = trained_parameters(model)
     stats = dict(loss=0.0, clip_low=0.0, clip_high=0.0, kl=0.0, grad_norm=0.0, ratio_max_dev=0.0, groups_forwarded=int(keep.sum()))
     for it in range(cfg.num_iterations):
         optimizer.zero_grad(set_to_none=False)
@@ -481,7 +483,7 @@ def grpo_train(model, # a causal LM with a TinyLoRA adapter
                resume:bool=False, # continue from the newest intact checkpoint in run_dir
                progress:bool=True, # tqdm bar
               )->dict: # steps, evals, final vector, metrics
-    "Train the model's TinyLoRA vector with GRPO."
+    "Train the model's update (the TinyLoRA vector, or `config.update_kind`'s) with GRPO."
     return train_loop('grpo', model, tokenizer, rows, config, grpo_step, run_dir, eval_rows, resume, progress, METRIC_PLOTS)
 
 # %% ../nbs/07_grpo.ipynb #4e90e9ab

@@ -150,10 +150,11 @@ def check_rank(found:list, # (name, nn.Linear) of the target modules
     if r > min(lin.weight.shape):
         raise ValueError(f"rank r={r} is larger than {name} ({tuple(lin.weight.shape)}) allows; use r ≤ {min(lin.weight.shape)}")
 
-def adapter_config(cfg, # a run's settings (`GRPOConfig`, `SFTConfig`): budget, tie, sigma, v_init, proj_seed
+def adapter_config(cfg, # a run's settings (`GRPOConfig`, `SFTConfig`): budget, rank, tie, sigma, v_init, proj_seed
                   )->TinyLoRAConfig:
     "The adapter a run's settings describe."
-    return TinyLoRAConfig(budget=cfg.budget, tie=cfg.tie, sigma=cfg.sigma, v_init=cfg.v_init, proj_seed=cfg.proj_seed)
+    return TinyLoRAConfig(budget=cfg.budget, r=getattr(cfg, 'rank', 2), tie=cfg.tie, sigma=cfg.sigma, v_init=cfg.v_init,
+                          proj_seed=cfg.proj_seed)
 
 def budget_plan(model:nn.Module, # a model (not injected yet)
                 cfg:TinyLoRAConfig, # the adapter's settings

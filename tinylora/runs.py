@@ -7,9 +7,9 @@ __all__ = ['CHECKPOINT_MANIFEST', 'LR_SCHEDULES', 'RATE_COLS', 'PAIRED_KEYS', 'E
            'COMPARE_COLS', 'PAPER_GSM8K', 'save_checkpoint', 'checkpoint_problem', 'latest_checkpoint',
            'load_checkpoint', 'rng_state', 'set_rng_state', 'optimizer_tensors', 'load_optimizer_tensors', 'MetricsLog',
            'prepare_run_dir', 'resolve_preset', 'make_config', 'plot_curves', 'RunConfig', 'lr_factor', 'data_order',
-           'evaluate_adapter', 'eval_settings', 'baseline_eval', 'versions', 'train_loop', 'run_rows', 'train_cli',
-           'training_command', 'eval_table', 'run_records', 'compare_runs', 'compare_pair', 'headline_table',
-           'tinylora_compare']
+           'evaluate_adapter', 'eval_settings', 'baseline_eval', 'versions', 'update_label', 'train_loop', 'run_rows',
+           'train_cli', 'training_command', 'eval_table', 'run_records', 'compare_runs', 'compare_pair',
+           'headline_table', 'tinylora_compare']
 
 # %% ../nbs/06_runs.ipynb #afaab7b7
 import copy, functools, json, math, os, random, shutil, uuid, warnings
@@ -27,6 +27,7 @@ from .cli import check_number, check_choice, check_device, cli_errors, settings_
 from .models import resolve_dtype, DEFAULT_MODEL
 from .tying import TIE_MODES
 from .adapter import SIGMA_PLACEMENTS, V_INITS
+from .updates import UPDATE_KINDS
 
 # %% ../nbs/06_runs.ipynb #8cb977fc
 CHECKPOINT_MANIFEST = 'MANIFEST.json'
@@ -244,7 +245,9 @@ class RunConfig:
     level:int = 1  # built-in task difficulty
     train_limit:int|None = None  # training rows (None: all; the built-in task makes 500)
     eval_limit:int = 64  # held-out rows evaluated
-    budget:int = 13  # trainable numbers
+    update_kind:str = 'tinylora'  # what is trained: 'tinylora' (the vector; LoRA-XS is its untied u = rank² case), 'lora' (PEFT's LoRA on the same modules) or 'full' (every weight)
+    rank:int = 2  # TinyLoRA's frozen SVD rank r, or LoRA's rank
+    budget:int = 13  # trainable numbers (TinyLoRA)
     tie:str = 'tiled'  # tie mode
     sigma:str = 'paper'  # Σ placement
     v_init:str = 'zeros'  # initial vector
@@ -277,7 +280,8 @@ class RunConfig:
             n(k, 1, integer=True)
         for k in ('max_steps', 'train_limit', 'eval_max_new_tokens'): n(k, 1, integer=True, none_ok=True)
         for k in ('warmup_steps', 'eval_every', 'seed', 'proj_seed'): n(k, 0, integer=True)
-        n('level', 1, 5, integer=True)
+        n('level', 1, 5, integer=True); n('rank', 1, integer=True)
+        check_choice('update_kind', self.update_kind, UPDATE_KINDS)
         check_choice('on_bad', self.on_bad, ('error', 'skip')); check_choice('lr_schedule', self.lr_schedule, LR_SCHEDULES)
         check_choice('tie', self.tie, TIE_MODES); check_choice('sigma', self.sigma, SIGMA_PLACEMENTS); check_choice('v_init', self.v_init, V_INITS)
         if self.template not in ('chat', 'plain') and '{question}' not in self.template:
@@ -289,9 +293,8 @@ class RunConfig:
 from tqdm.auto import tqdm
 from .evaluation import evaluate, paired_comparison, rate_text, RATES
 from .files import write_csv, format_table, write_jsonl
-from .inject import inject_tinylora, merged_when_exact, trainable_vector, adapter_config
-from .adapter_files import save_adapter
-from .adapter import tinylora_layers
+from .inject import merged_when_exact, trainable_vector
+from .updates import attach_update, update_kind, trained_parameters, save_update
 
 RATE_COLS = [f'{k}{s}' for k in RATES for s in ('', '_lo', '_hi')]
 PAIRED_KEYS = ['strict_gained', 'strict_lost', 'strict_p', 'flexible_gained', 'flexible_lost', 'flexible_p']
@@ -385,6 +388,31 @@ def versions()->dict:
     return dict(python=platform.python_version(), torch=torch.__version__, transformers=transformers.__version__)
 
 # %% ../nbs/06_runs.ipynb #f99abfee
+def _attached(model, cfg)->dict:
+    "The summary of an update attached before training (it must be the kind the settings name)."
+    if update_kind(model) != cfg.update_kind:
+        raise ValueError(f"the model carries a {update_kind(model)!r} update but the settings name update_kind={cfg.update_kind!r}")
+    ps = trained_parameters(model)
+    return dict(kind=cfg.update_kind, n_params=sum(p.numel() for p in ps), trainable_bytes=sum(p.numel() * p.element_size() for p in ps))
+
+@torch.no_grad()
+def _moved(params:list, start:list)->float:
+    "How far the trained numbers are from where training started (the norm of their change)."
+    return math.sqrt(sum((p.detach().float() - s.float()).pow(2).sum().item() for p, s in zip(params, start)))
+
+def _small_vector(model)->list|None:
+    "A TinyLoRA vector of at most 16 numbers, for the metrics (an optimiser's path in the loss-surface chapter)."
+    if update_kind(model) != 'tinylora': return None
+    v = trainable_vector(model)
+    return v.tolist() if len(v) <= 16 else None
+
+def update_label(cfg, # a run's settings
+                 n_params:int, # the numbers it trains
+                )->str:
+    "The update of a run in words: 'budget 13', 'TinyLoRA r=8, 896 numbers', 'LoRA r=8, 16384 numbers', 'full, ...'."
+    if cfg.update_kind == 'tinylora': return f'budget {n_params}' if cfg.rank == 2 else f'TinyLoRA r={cfg.rank}, {n_params} numbers'
+    return f'LoRA r={cfg.rank}, {n_params} numbers' if cfg.update_kind == 'lora' else f'full fine-tuning, {n_params} numbers'
+
 def train_loop(kind:str, # 'grpo' or 'sft'
                model, # a causal LM with a TinyLoRA adapter
                tokenizer, # the model's tokenizer
@@ -397,11 +425,11 @@ def train_loop(kind:str, # 'grpo' or 'sft'
                progress:bool=True, # tqdm bar
                plots:list[str]=(), # metrics drawn in curves.png
               )->dict: # steps, evals, final vector, metrics, skipped_steps
-    "Train the model's TinyLoRA vector with `step_fn`, with evaluation, checkpoints and exact resume."
+    "Train the model's update (a TinyLoRA vector, LoRA or every weight: `cfg.update_kind`) with `step_fn`, with evaluation, checkpoints and exact resume."
     if not rows: raise ValueError("no training rows")
-    if tinylora_layers(model): adapter = dict(n_params=sum(p.numel() for p in model.tinylora_vectors))
-    else: adapter = inject_tinylora(model, adapter_config(cfg))
-    params = list(model.tinylora_vectors)
+    adapter = attach_update(model, cfg) if update_kind(model) is None else _attached(model, cfg)
+    params = trained_parameters(model)
+    start = [p.detach().clone() for p in params]   # where training starts: `v_norm` is the distance from it
     opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     bsz = cfg.batch_prompts if kind == 'grpo' else cfg.batch_size
     spe = math.ceil(len(rows) / bsz)
@@ -445,9 +473,8 @@ def train_loop(kind:str, # 'grpo' or 'sft'
             if streak >= 3: raise RuntimeError(f"three non-finite steps in a row (the last at step {step}); stopped. The last "
                                                f"good checkpoint is in {run/'checkpoints' if run else 'no run folder'}")
         else: streak = 0
-        v = trainable_vector(model)
-        row = dict(step=step, epoch=epoch, **st, v_norm=v.norm().item(), lr=opt.param_groups[0]['lr'], skipped_steps=skipped,
-                   v=v.tolist() if len(v) <= 16 else None)
+        row = dict(step=step, epoch=epoch, **st, v_norm=_moved(params, start), lr=opt.param_groups[0]['lr'], skipped_steps=skipped,
+                   v=_small_vector(model))
         (log.append(row) if log else mem_rows.append(row))
         bar.update(1); bar.set_postfix(loss=f"{row.get('loss', 0):.3g}")
         if eval_rows and cfg.eval_every and step % cfg.eval_every == 0 and step < total:
@@ -462,10 +489,11 @@ def train_loop(kind:str, # 'grpo' or 'sft'
         ev = evaluate_adapter(model, tokenizer, eval_rows, cfg, 'after', step, run, before); ev.pop('records'); evals.append(ev)
     metrics = log.read() if log else mem_rows
     if run:
-        save_adapter(model, run/'adapter')
+        save_update(model, run/'adapter')
         write_csv(run/'summary.csv', evals, EVAL_COLS)
-        plot_curves(metrics, list(plots), run/'curves.png', f'{kind.upper()}, budget {cfg.budget}, lr {cfg.lr:g}, seed {cfg.seed}')
-    return dict(steps=step, evals=evals, v=trainable_vector(model).tolist(), metrics=metrics, skipped_steps=skipped)
+        plot_curves(metrics, list(plots), run/'curves.png', f'{kind.upper()}, {update_label(cfg, adapter["n_params"])}, lr {cfg.lr:g}, seed {cfg.seed}')
+    return dict(steps=step, evals=evals, v=trainable_vector(model).tolist() if update_kind(model) == 'tinylora' else None,
+                n_params=adapter['n_params'], moved=_moved(params, start), metrics=metrics, skipped_steps=skipped)
 
 # %% ../nbs/06_runs.ipynb #0db0dd53
 RUN_FLAGS = [('root_dir', dict(default='runs', help='the run lives in ROOT_DIR/runs/RUN_ID (default: runs)')),
@@ -492,13 +520,13 @@ def train_cli(kind:str, # 'grpo' or 'sft'
              )->dict:
     "Settings, data, model, run folder, training and report of a training command, from its parsed flags."
     from tinylora.models import load_model
-    from tinylora.inject import adapter_config, budget_plan
+    from tinylora.updates import update_count
     given = {k: v for k, v in args.items() if k not in _RUN_FLAGS and v is not None}
     if args['run_id'] is not None: safe_name(args['run_id'])          # a name, not a path out of --root-dir
     cfg = make_config(cls, args['preset'], presets, **given)       # every setting checked before anything is loaded
     rows, eval_rows = run_rows(cfg)                                  # the data before the (slow) model load
     model, tok = load_model(cfg.model_name, dtype=cfg.dtype, device=cfg.device)
-    n = budget_plan(model, adapter_config(cfg)).n_params           # runs are named by the count they really train
+    n = update_count(model, cfg)                                     # runs are named by the count they really train
     root = Path(args['root_dir'])
     if root.exists() and not root.is_dir(): raise NotADirectoryError(f"--root-dir {root} is a file; give a folder")
     run_dir = root/'runs'/(args['run_id'] or f"{kind}-b{n}-lr{cfg.lr:g}-s{cfg.seed}")
@@ -514,7 +542,7 @@ def train_cli(kind:str, # 'grpo' or 'sft'
             cfg = saved if 'max_steps' not in given else cls(**dict(asdict(saved), max_steps=given['max_steps']))
         run = prepare_run_dir(run_dir, args['resume'])
         res = train_fn(model, tok, rows, cfg, run, eval_rows=eval_rows, resume=args['resume'], progress=not args['quiet'])
-    print(f'{kind} run {run}: {res["steps"]} steps, final vector norm {torch.tensor(res["v"]).norm():.4g}')
+    print(f'{kind} run {run}: {res["steps"]} steps, {res["n_params"]} trained numbers, moved {res["moved"]:.4g} from their start')
     print(eval_table(res['evals']))
     return res
 
@@ -575,7 +603,7 @@ def compare_runs(paths:list, # finished run folders (ROOT/runs/RUN_ID)
         f = lambda lab, k: float(ev[lab][k])
         n_eval, n = int(float(ev['after']['n'])), meta['adapter']['n_params']
         row = dict(run=p.name, method=meta['kind'], budget=meta['config']['budget'], lr=meta['config']['lr'],
-                   seed=meta['config'].get('seed'), steps=int(ev['after']['step']), update_params=n, update_bytes=4 * n, n=n_eval,
+                   seed=meta['config'].get('seed'), steps=int(ev['after']['step']), update_params=n, update_bytes=meta['adapter'].get('trainable_bytes', 4 * n), n=n_eval,
                    strict_before=f('before', 'strict_acc'), strict_after=f('after', 'strict_acc'),
                    flexible_before=f('before', 'flexible_acc'), flexible_after=f('after', 'flexible_acc'),
                    format_before=f('before', 'format_rate'), format_after=f('after', 'format_rate'),

@@ -17,6 +17,7 @@ from .data import format_prompt, strip_calculator_annotations
 from .cli import cli_errors, check_number
 from .models import DEFAULT_MODEL
 from .runs import train_loop, training_command, RunConfig
+from .updates import trained_parameters
 
 # %% ../nbs/08_sft.ipynb #b4f11088
 IGNORE = -100
@@ -103,7 +104,7 @@ def sft_step(model, # a causal LM with a TinyLoRA adapter
         loss = sft_loss(model, sft_collate(exs[i:i + mb], tokenizer.pad_token_id), n_tgt)
         if not torch.isfinite(loss): return dict(nonfinite=True, loss=float('nan'))
         loss.backward(); total += loss.item()
-    params = list(model.tinylora_vectors)
+    params = trained_parameters(model)
     gn = torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm or float('inf'))
     if not torch.isfinite(gn): return dict(nonfinite=True, loss=total)
     optimizer.step(); scheduler.step()
@@ -119,7 +120,7 @@ def sft_train(model, # a causal LM with a TinyLoRA adapter
               resume:bool=False, # continue from the newest intact checkpoint
               progress:bool=True, # tqdm bar
              )->dict:
-    "Train the model's TinyLoRA vector with teacher-forced SFT."
+    "Train the model's update (the TinyLoRA vector, or `config.update_kind`'s) with teacher-forced SFT."
     return train_loop('sft', model, tokenizer, rows, config, sft_step, run_dir, eval_rows, resume, progress,
                       ['loss', 'grad_norm', 'v_norm'])
 

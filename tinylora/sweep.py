@@ -4,9 +4,10 @@
 
 # %% auto #0
 __all__ = ['PAPER_LRS', 'SWEEP_GRIDS', 'SWEEP_TESTS', 'METHODS', 'SWEEP_COLS', 'TEST_COLS', 'RL_SFT_COLS', 'TABLE_COLS',
-           'point_id', 'sweep_points', 'trainer_flags', 'method_args', 'point_config', 'point_row', 'best_lrs',
-           'plot_sweep', 'trainer_command', 'run_point', 'best_runs', 'run_test', 'test_rows', 'rl_against_sft',
-           'write_results', 'summary_table', 'grid_points', 'sweep', 'print_summary', 'tinylora_sweep']
+           'point_id', 'sweep_points', 'trainer_flags', 'method_args', 'point_settings', 'point_size', 'point_config',
+           'point_row', 'best_lrs', 'plot_sweep', 'trainer_command', 'run_point', 'best_runs', 'run_test', 'test_rows',
+           'rl_against_sft', 'write_results', 'write_ladder', 'summary_table', 'grid_points', 'sweep', 'print_summary',
+           'tinylora_sweep']
 
 # %% ../nbs/09_sweep.ipynb #8675f633
 import csv, json, math, os, shutil, signal, subprocess, sys, time
@@ -22,6 +23,8 @@ from .cli import die_with_parent, settings_parser
 from .runs import make_config, eval_settings, versions, PAIRED_KEYS, RUN_FLAGS
 from .grpo import GRPOConfig, GRPO_PRESETS
 from .sft import SFTConfig, SFT_PRESETS
+from .ladder import (ladder_sizes, ladder_points, model_counts, sizes_rows, ladder_best, plot_ladder, ladder_table,
+                             ladder_reading, SIZES_COLS, QUICK_LADDER, LADDER_TRAIN_LIMIT)
 
 # %% ../nbs/09_sweep.ipynb #7eb333b9
 PAPER_LRS = [1e-7, 5e-7, 1e-6, 5e-6, 1e-5, 1e-4, 2e-4]
@@ -101,17 +104,27 @@ def method_args(methods:list[str], # the methods a sweep trains
         for m in takers: out[m] += g
     return out
 
-def point_config(point:dict, # a sweep point (method, budget, lr, seed)
+def point_settings(point:dict, # a sweep point
+                  )->dict:
+    "The settings a point sets besides its LR and seed: a ladder rung's (`settings`), else its budget."
+    return dict(point['settings']) if point.get('settings') else dict(budget=point['budget'])
+
+def point_size(point:dict, # a sweep point or sweep.csv row
+              )->str:
+    "What a point's update is called in the results: its ladder rung, or `bN` for a budget."
+    return point.get('size') or f"b{point['budget']}"
+
+def point_config(point:dict, # a sweep point (method, budget or ladder settings, lr, seed)
                  preset:str|None, # the sweep preset
                  flags:dict, # settings passed through to every point
                 ):
     "The full settings of one point (preset, then passed-through flags, then the point's own)."
     cls, presets, _ = METHODS[point['method']]
     return make_config(cls, preset, presets, **{k: v for k, v in flags.items() if k != 'preset'},
-                       budget=point['budget'], lr=point['lr'], seed=point['seed'])
+                       **point_settings(point), lr=point['lr'], seed=point['seed'])
 
 # %% ../nbs/09_sweep.ipynb #f45f4e86
-SWEEP_COLS = ['run_id', 'method', 'budget', 'lr', 'seed', 'status', 'steps', 'update_params', 'eval_split', 'n',
+SWEEP_COLS = ['run_id', 'method', 'budget', 'size', 'lr', 'seed', 'status', 'steps', 'update_params', 'eval_split', 'n',
               'strict_before', 'strict_after', 'strict_after_lo', 'strict_after_hi', 'strict_gained', 'strict_lost', 'strict_p',
               'flexible_before', 'flexible_after', 'flexible_after_lo', 'flexible_after_hi', 'flexible_gained', 'flexible_lost',
               'flexible_p', 'format_before', 'format_after', 'truncation_before', 'truncation_after', 'len_before', 'len_after',
@@ -128,8 +141,8 @@ def point_row(root:Path, # the sweep folder
              )->dict:
     "The sweep.csv row of a point: its state and, when it finished, its held-out metrics before and after (95% intervals, paired test)."
     state = _read_json(root/'points'/f"{point['run_id']}.json", {})
-    row = dict(point, status=state.get('status', 'pending'), wall_seconds=round(state.get('wall_seconds', 0.0), 1),
-               error=state.get('error', ''))
+    row = dict({k: v for k, v in point.items() if k != 'settings'}, size=point_size(point), status=state.get('status', 'pending'),
+               wall_seconds=round(state.get('wall_seconds', 0.0), 1), error=state.get('error', ''))
     run = root/'runs'/point['run_id']
     if row['status'] == 'done' and (run/'summary.csv').is_file():
         ev = {r['label']: r for r in csv.DictReader(open(run/'summary.csv'))}
@@ -152,13 +165,13 @@ def point_row(root:Path, # the sweep folder
 def best_lrs(rows:list[dict], # sweep.csv rows
              metric:str='strict_after', # what "best" maximises (mean over seeds)
             )->list[dict]: # one entry per (method, budget)
-    "The best LR of each method and budget by the mean over seeds of `metric`, with per-seed values and the LRs it ties with."
+    "The best LR of each method and update size by the mean over seeds of `metric`, with per-seed values and the LRs it ties with."
     groups = {}
     for r in rows:
         if r['status'] == 'done' and r.get(metric) is not None:
-            groups.setdefault((r['method'], r['budget']), {}).setdefault(r['lr'], []).append(r)
+            groups.setdefault((r['method'], point_size(r)), {}).setdefault(r['lr'], []).append(r)
     out = []
-    for (m, b), by_lr in groups.items():
+    for (m, size), by_lr in groups.items():
         stats = {lr: dict(mean=mean(x[metric] for x in rs), flexible=mean(x.get('flexible_after', 0.0) for x in rs))
                  for lr, rs in by_lr.items()}
         lr = max(stats, key=lambda k: (stats[k]['mean'], stats[k]['flexible'], -k))
@@ -166,7 +179,7 @@ def best_lrs(rows:list[dict], # sweep.csv rows
         n = sum(x.get('n') or 0 for x in rs)
         lo, hi = wilson_interval(round(sum(x[metric] * (x.get('n') or 0) for x in rs)), n) if n else (None, None)
         ties = sorted(k for k in stats if k != lr and lo is not None and stats[k]['mean'] >= lo)
-        out.append(dict(method=m, budget=b, lr=lr, metric=metric, mean=stats[lr]['mean'], lo=lo, hi=hi,
+        out.append(dict(method=m, budget=rs[0]['budget'], size=size, lr=lr, metric=metric, mean=stats[lr]['mean'], lo=lo, hi=hi,
                         std=stdev([x[metric] for x in rs]) if len(rs) > 1 else 0.0, n_seeds=len(rs),
                         per_seed={str(x['seed']): x[metric] for x in rs}, ties=ties,
                         mean_by_lr={f'{k:g}': v['mean'] for k, v in sorted(stats.items())},
@@ -195,14 +208,14 @@ def plot_sweep(rows:list[dict], # sweep.csv rows
     panels = [('strict', 'strict accuracy'), ('flexible', 'flexible accuracy'), ('truncation', 'truncation rate')]
     fig, axs = plt.subplots(1, 3, figsize=(11, 3.2))
     for ax, (k, name) in zip(axs, panels):
-        for key in sorted({(r['method'], r['budget']) for r in done}):
+        for key in dict.fromkeys((r['method'], point_size(r)) for r in done):
             by_lr = {}
             for r in done:
-                if (r['method'], r['budget']) == key: by_lr.setdefault(r['lr'], []).append(r)
+                if (r['method'], point_size(r)) == key: by_lr.setdefault(r['lr'], []).append(r)
             lrs = sorted(by_lr)
             st = [_pooled(by_lr[x], f'{k}_after') for x in lrs]
             ax.errorbar(lrs, [s[0] for s in st], yerr=[[s[0] - s[1] for s in st], [s[2] - s[0] for s in st]], marker='o',
-                        capsize=3, label=f'{key[0]}, budget {key[1]}')
+                        capsize=3, label=f'{key[0]}, {key[1]}')
         base = [r for r in done if r.get(f'{k}_before') is not None]
         if base:
             b = base[0]
@@ -239,8 +252,8 @@ def run_point(root:Path, # the sweep folder
     run, state_f, log_f = root/'runs'/rid, root/'points'/f'{rid}.json', root/'points'/f'{rid}.log'
     state = _read_json(state_f, dict(status='pending', attempts=0, wall_seconds=0.0))
     resume = (run/'run_meta.json').is_file()
-    cmd = [*trainer_command(point['method']), '--root-dir', str(root), '--run-id', rid, '--budget', str(point['budget']),
-           '--lr', repr(float(point['lr'])), '--seed', str(point['seed']), *(['--baseline-file', str(baseline)] if baseline else []),
+    own = [w for k, v in point_settings(point).items() for w in (f"--{k.replace('_', '-')}", str(v))]
+    cmd = [*trainer_command(point['method']), '--root-dir', str(root), '--run-id', rid, *own, '--lr', repr(float(point['lr'])), '--seed', str(point['seed']), *(['--baseline-file', str(baseline)] if baseline else []),
            *(['--resume'] if resume else []), '--quiet', *args]
     state.update(status='running', attempts=state.get('attempts', 0) + 1, error='', command=cmd)
     atomic_write_text(state_f, json.dumps(state, indent=1))
@@ -265,25 +278,27 @@ def run_point(root:Path, # the sweep folder
     else:
         lines = [l for l in log_f.read_text(errors='replace').splitlines() if l.strip()]
         tail = lines[-40:]
-        state.update(status='failed', returncode=rc, error=(tail[-1] if tail else f'exit status {rc}')[:300])
+        why = (f"killed by {signal.Signals(-rc).name}" + (" (out of memory?)" if -rc == signal.SIGKILL else '') if rc < 0
+               else tail[-1] if tail else f'exit status {rc}')
+        state.update(status='failed', returncode=rc, error=why[:300])
         atomic_write_text(root/'points'/f'{rid}.error.txt', '\n'.join(tail) + '\n')
     atomic_write_text(state_f, json.dumps(state, indent=1))
     return state
 
 # %% ../nbs/09_sweep.ipynb #swtest02
-TEST_COLS = ['run_id', 'method', 'budget', 'lr', 'seed', 'split', 'n', 'strict_untrained', 'strict', 'strict_lo', 'strict_hi',
+TEST_COLS = ['run_id', 'method', 'budget', 'size', 'lr', 'seed', 'split', 'n', 'strict_untrained', 'strict', 'strict_lo', 'strict_hi',
              'strict_gained', 'strict_lost', 'strict_p', 'flexible_untrained', 'flexible', 'flexible_lo', 'flexible_hi',
              'flexible_gained', 'flexible_lost', 'flexible_p', 'format_untrained', 'format', 'truncation_untrained', 'truncation',
              'truncation_lo', 'truncation_hi', 'len_untrained', 'len']
-RL_SFT_COLS = ['budget', 'seed', 'grpo_run', 'sft_run', 'grpo_strict', 'sft_strict', 'strict_gained', 'strict_lost', 'strict_p',
+RL_SFT_COLS = ['budget', 'size', 'seed', 'grpo_run', 'sft_run', 'grpo_strict', 'sft_strict', 'strict_gained', 'strict_lost', 'strict_p',
                'grpo_flexible', 'sft_flexible', 'flexible_gained', 'flexible_lost', 'flexible_p', 'n']
 
 def best_runs(rows:list[dict], # sweep.csv rows
               best:list[dict], # from `best_lrs`
              )->list[dict]: # the finished points of each best LR, every seed
     "The points to test: every finished seed of the best LR of each method and budget."
-    keys = {(b['method'], b['budget'], b['lr']) for b in best}
-    return [r for r in rows if r['status'] == 'done' and (r['method'], r['budget'], r['lr']) in keys]
+    keys = {(b['method'], b['size'], b['lr']) for b in best}
+    return [r for r in rows if r['status'] == 'done' and (r['method'], point_size(r), r['lr']) in keys]
 
 # %% ../nbs/09_sweep.ipynb #swtesc1
 def run_test(root:Path, # the sweep folder
@@ -323,7 +338,7 @@ def test_rows(summary:dict, # from `run_test`
     rows = []
     for pr in summary['paired']:
         rid = Path(pr['adapter']).name; r, p = res[rid], by_id[rid]
-        row = dict(run_id=rid, method=p['method'], budget=p['budget'], lr=p['lr'], seed=p['seed'], split=split, n=r['n'],
+        row = dict(run_id=rid, method=p['method'], budget=p['budget'], size=point_size(p), lr=p['lr'], seed=p['seed'], split=split, n=r['n'],
                    len_untrained=base['mean_len'], len=r['mean_len'], **{k: pr[k] for k in PAIRED_KEYS})
         for short, key in (('strict', 'strict_acc'), ('flexible', 'flexible_acc'), ('format', 'format_rate'), ('truncation', 'truncation_rate')):
             row.update({f'{short}_untrained': base[key], short: r[key], f'{short}_lo': r[f'{key}_lo'], f'{short}_hi': r[f'{key}_hi']})
@@ -334,14 +349,14 @@ def test_rows(summary:dict, # from `run_test`
 def rl_against_sft(root:Path, # the sweep folder
                    rows:list[dict], # test.csv rows
                   )->list[dict]: # one row per budget and seed that has both
-    "GRPO against SFT on the same test problems, seed by seed: problems gained and lost by RL, and the exact McNemar p."
+    "GRPO against SFT on the same test problems, per update size and seed: problems gained and lost by RL, and the exact McNemar p."
     recs = lambda rid: [json.loads(l) for f in (root/'test').glob(f'*.{rid}.jsonl') for l in f.read_text().splitlines() if l.strip()]
     out = []
     for g in (r for r in rows if r['method'] == 'grpo'):
-        s = next((r for r in rows if r['method'] == 'sft' and (r['budget'], r['seed']) == (g['budget'], g['seed'])), None)
+        s = next((r for r in rows if r['method'] == 'sft' and (r['size'], r['seed']) == (g['size'], g['seed'])), None)
         if s is None: continue
         c = paired_comparison(recs(s['run_id']), recs(g['run_id']))
-        out.append(dict(budget=g['budget'], seed=g['seed'], grpo_run=g['run_id'], sft_run=s['run_id'], grpo_strict=g['strict'],
+        out.append(dict(budget=g['budget'], size=g['size'], seed=g['seed'], grpo_run=g['run_id'], sft_run=s['run_id'], grpo_strict=g['strict'],
                         sft_strict=s['strict'], grpo_flexible=g['flexible'], sft_flexible=s['flexible'], **c))
     return out
 
@@ -350,8 +365,9 @@ def write_results(root:Path, # the sweep folder
                   points:list[dict], # the sweep's points
                   title:str='', # title of sweep.png
                   test:dict|None=None, # the test phase's rows (`test`, `rl_vs_sft`, split), when it ran
+                  wall_seconds:float|None=None, # the sweep's time so far, over every invocation
                  )->list[dict]:
-    "Rewrite sweep.csv from the points' states and runs; then best.json (with the test of the best LR), test.csv and sweep.png."
+    "Rewrite sweep.csv from the points' states and runs; then best.json (with the test of the best LR), test.csv and sweep.png; for a ladder, sizes.csv and sizes.png."
     rows = [point_row(root, p) for p in points]
     res = root/'results'
     res.mkdir(exist_ok=True)
@@ -359,28 +375,49 @@ def write_results(root:Path, # the sweep folder
     if test is not None:
         write_csv(res/'test.csv', test['test'], TEST_COLS)
         if test['rl_vs_sft']: write_csv(res/'rl_vs_sft.csv', test['rl_vs_sft'], RL_SFT_COLS)
+    best = best_lrs(rows)
+    curve = write_ladder(res, points, rows, best, test, title) if any(p.get('settings') for p in points) else None
     atomic_write_text(res/'best.json', json.dumps(dict(metric='strict_after', tuned_on=next((r['eval_split'] for r in rows if r.get('eval_split')), None),
-        best=best_lrs(rows), n_points=len(rows), n_done=sum(r['status'] == 'done' for r in rows),
-        n_failed=sum(r['status'] == 'failed' for r in rows), test=test), indent=1))
+        best=best, n_points=len(rows), n_done=sum(r['status'] == 'done' for r in rows),
+        n_failed=sum(r['status'] == 'failed' for r in rows), test=test, ladder=curve, wall_seconds=wall_seconds), indent=1))
     plot_sweep(rows, res/'sweep.png', title)
     return rows
 
+def write_ladder(res:Path, # the sweep's results folder
+                 points:list[dict], # the sweep's points (a ladder's have `size` and `settings`)
+                 rows:list[dict], # their sweep.csv rows
+                 best:list[dict], # `best_lrs(rows)`
+                 test:dict|None, # the test phase, when it ran
+                 title:str='', # figure title
+                )->list[dict]: # the curve (`ladder_best`)
+    "A ladder's sizes.csv (a row per point) and sizes.png (accuracy against trained numbers, GRPO and SFT, the untrained model)."
+    srows = sizes_rows(points, rows, (test or {}).get('test', []), best)
+    write_csv(res/'sizes.csv', srows, SIZES_COLS)
+    curve = ladder_best(srows)
+    t = (test or {}).get('test') or []
+    done = [r for r in rows if r['status'] == 'done' and r.get('n')]
+    untrained = (dict(strict=t[0]['strict_untrained'], flexible=t[0]['flexible_untrained'], n=t[0]['n'], split=test['split']) if t else
+                 dict(strict=done[0]['strict_before'], flexible=done[0]['flexible_before'], n=done[0]['n'], split=done[0]['eval_split']) if done else {})
+    split = untrained.get('split', 'held-out')
+    plot_ladder(curve, untrained, res/'sizes.png', f"{title}: each size's best LR on the {split} split" if title else '')
+    return curve
+
 # %% ../nbs/09_sweep.ipynb #8fda6c1
-TABLE_COLS = ['method', 'budget', 'lr', 'seeds', 'status', 'strict_before', 'strict_after', 'strict_ci', 'flexible_after',
+TABLE_COLS = ['method', 'size', 'lr', 'seeds', 'status', 'strict_before', 'strict_after', 'strict_ci', 'flexible_after',
               'format_after', 'truncation_before', 'truncation_after', 'len_after', 'minutes']
 
 def summary_table(rows:list[dict], # the sweep.csv rows
                  )->list[dict]:
     "One line per method/budget/LR: metrics averaged over the finished seeds (strict with the pooled 95% interval), and how many points finished."
     out = {}
-    for r in rows: out.setdefault((r['method'], r['budget'], r['lr']), []).append(r)
+    for r in rows: out.setdefault((r['method'], point_size(r), r['lr']), []).append(r)
     lines = []
-    for (m, b, lr), rs in out.items():
+    for (m, size, lr), rs in out.items():
         done = [r for r in rs if r['status'] == 'done']
         avg = lambda k: mean(r[k] for r in done) if done and all(r.get(k) is not None for r in done) else ''
         ok = done and all(r.get('strict_after') is not None for r in done)
         ci = '[{1:.3f}, {2:.3f}]'.format(*_pooled(done, 'strict_after')) if ok else ''
-        lines.append(dict(method=m, budget=b, lr=f'{lr:g}', seeds=len(rs), status=f'{len(done)}/{len(rs)} done',
+        lines.append(dict(method=m, size=size, lr=f'{lr:g}', seeds=len(rs), status=f'{len(done)}/{len(rs)} done',
                           **{k: avg(k) for k in TABLE_COLS[5:7]}, strict_ci=ci, **{k: avg(k) for k in TABLE_COLS[8:-1]},
                           minutes=round(sum(r['wall_seconds'] for r in rs) / 60, 1)))
     return lines
@@ -415,6 +452,8 @@ def sweep(root_dir:str|Path, # the sweep folder (runs in ROOT/runs, results in R
           echo:bool=False, # print each trainer's output too
           test_split:str|None=None, # the split the best LR is finally evaluated on (default: the preset's, `SWEEP_TESTS`)
           test_limit:int|None=None, # its rows (default: the preset's; 0: no final test)
+          sizes:list[str]|None=None, # a ladder of update sizes (`tinylora.ladder`: tiny13, xs8, lora8, full, ... or 'all')
+          quick:bool=False, # the quick ladder: four sizes, one LR each (unless sizes or lrs are given)
          )->list[dict]: # the sweep.csv rows
     "Run a grid of training runs, one process per point, resumably; write sweep.csv, best.json and sweep.png; then test the best LR on a split the tuning never saw."
     import hashlib
@@ -431,10 +470,13 @@ def sweep(root_dir:str|Path, # the sweep folder (runs in ROOT/runs, results in R
             raise ValueError(f"{root} was swept with --preset {saved['preset'] or 'none'} {' '.join(saved['args'])}; resume it with the "
                              f"same preset and flags (or no flags), or choose another --root-dir")
         args = saved['args']
-    if saved is not None and not (methods or budgets or lrs or seeds): points = saved['points']
+    if saved is not None and not (methods or budgets or lrs or seeds or sizes or quick): points = saved['points']
+    elif sizes or quick: points = _ladder_points(preset, args, methods, budgets, lrs, seeds, sizes, quick)
     else: points = grid_points(preset, methods or ['grpo'], budgets, lrs, seeds)
     margs = method_args(sorted({p['method'] for p in points}), args)
     flags = {m: trainer_flags(m, a) for m, a in margs.items()}
+    set_by_rung = sorted({k for p in points for k in p.get('settings', {}) if k != 'train_limit'} & {k for f in flags.values() for k in f})
+    if set_by_rung: raise ValueError(f"{', '.join('--' + k.replace('_', '-') for k in set_by_rung)} is set by each size of the ladder (--sizes); drop it")
     cfgs = {p['run_id']: point_config(p, preset, flags[p['method']]) for p in points}   # every point's settings, checked now
     if saved is not None: points = [p for p in saved['points'] if p['run_id'] not in cfgs] + points  # earlier points stay
     t = (saved or {}).get('test') or (SWEEP_TESTS.get(preset, {}) if isinstance(preset, str) else {})   # a resumed sweep keeps its test
@@ -446,10 +488,13 @@ def sweep(root_dir:str|Path, # the sweep folder (runs in ROOT/runs, results in R
                          f"final test: pass --eval-split validation (or --test-limit 0)")
     lock = folder_lock(root, 'sweep'); lock.__enter__()             # one sweep per folder: a second is told the holder's PID
     (root/'points').mkdir(exist_ok=True); (root/'runs').mkdir(exist_ok=True)
-    title, tested = f"{preset or 'custom'} sweep", None
+    ladder = any(p.get('settings') for p in points)
+    title, tested = f"{preset or 'custom'} {'ladder' if ladder else 'sweep'}", None
+    t0, before = time.perf_counter(), (saved or {}).get('wall_seconds', 0.0)
+    meta = dict(preset=preset, args=args, points=points, versions=versions(), test=test,
+                started=(saved or {}).get('started', time.strftime('%Y-%m-%d %H:%M:%S')))
     try:
-        atomic_write_text(meta_f, json.dumps(dict(preset=preset, args=args, points=points, versions=versions(), test=test,
-                          started=(saved or {}).get('started', time.strftime('%Y-%m-%d %H:%M:%S'))), indent=1))
+        atomic_write_text(meta_f, json.dumps(dict(meta, wall_seconds=before), indent=1))
         pass_args = {m: [*(['--preset', preset] if preset else []), *a] for m, a in margs.items()}
         for i, p in enumerate(points):
             if p['run_id'] not in cfgs: continue
@@ -465,7 +510,7 @@ def sweep(root_dir:str|Path, # the sweep folder (runs in ROOT/runs, results in R
             msg = (f"{row['eval_split']}: strict {row['strict_before']:.3f} -> {row['strict_after']:.3f}, truncation "
                    f"{row['truncation_before']:.3f} -> {row['truncation_after']:.3f}" if st['status'] == 'done' else f"FAILED: {st['error']}")
             print(f"    {st['status']} in {st['wall_seconds']:.0f} s: {msg}", flush=True)
-            write_results(root, points, title)
+            write_results(root, points, title, wall_seconds=before + time.perf_counter() - t0)
         rows = [point_row(root, p) for p in points]
         runs = best_runs(rows, best_lrs(rows))
         if test['limit'] and runs:
@@ -474,16 +519,32 @@ def sweep(root_dir:str|Path, # the sweep folder (runs in ROOT/runs, results in R
             trows = test_rows(summary, runs, test['split'])
             tested = dict(split=test['split'], limit=test['limit'], test=trows, rl_vs_sft=rl_against_sft(root, trows))
     finally:
-        try: rows = write_results(root, points, title, tested)
+        wall = before + time.perf_counter() - t0
+        try:
+            atomic_write_text(meta_f, json.dumps(dict(meta, wall_seconds=wall), indent=1))
+            rows = write_results(root, points, title, tested, wall)
         finally: lock.__exit__(None, None, None)
+    print(f"time: {(time.perf_counter() - t0) / 60:.1f} min in this run, {wall / 60:.1f} min in all", flush=True)
     return rows
+
+def _ladder_points(preset, args, methods, budgets, lrs, seeds, sizes, quick)->list[dict]:
+    "The points of a ladder: the model (from the preset and flags) loaded once to count each size; both methods unless told."
+    if budgets: raise ValueError("--budgets and --sizes both choose the update size; give one of them")
+    ms = methods or ['grpo', 'sft']
+    fl = {m: trainer_flags(m, a) for m, a in method_args(ms, args).items()}
+    model_name = point_config(dict(method=ms[0], budget=1, lr=1.0, seed=0), preset, fl[ms[0]]).model_name
+    sz = ladder_sizes(sizes or QUICK_LADDER)
+    limit = None if any('train_limit' in f for f in fl.values()) else LADDER_TRAIN_LIMIT
+    return ladder_points(sz, ms, seeds or [0], model_counts(model_name, sz), lrs, quick, limit)
 
 # %% ../nbs/09_sweep.ipynb #14cce159
 def _sweep_cli(
     root_dir:str='sweep', # the sweep folder: ROOT/runs/RUN_ID per point, ROOT/results/{sweep.csv,best.json,test.csv,sweep.png}
     preset:str=None, # trainer preset ('cpu', 'paper-gsm8k', a .yaml file; 'none': the trainer's defaults). Default: cpu, or the resumed sweep's
     method:Annotated[str, "'grpo' and/or 'sft' (default grpo)", dict(nargs='+')]=None,
-    budgets:Annotated[int, "update sizes (default: the preset's budget)", dict(nargs='+')]=None,
+    budgets:Annotated[int, "TinyLoRA budgets (default: the preset's budget)", dict(nargs='+')]=None,
+    sizes:Annotated[str, "a ladder of update sizes: tinyN, untied, xsR, loraR, full, or 'all' (both methods unless --method)", dict(nargs='+')]=None,
+    quick:bool=False, # the quick ladder: tiny13 xs2 lora8 full, one LR each, one seed
     lrs:Annotated[float, "learning rates (default: the preset's grid)", dict(nargs='+')]=None,
     seeds:Annotated[int, "training seeds (default: the preset's)", dict(nargs='+')]=None,
     model_name:str=None, # model alias, folder, .gguf, hub id or 'tiny' (passed to every point)
@@ -508,7 +569,7 @@ def print_summary(rows:list[dict], # the sweep.csv rows
         seeds = ', '.join(f'{v:.3f}' for v in b['per_seed'].values())
         tie = f"; a tie within its interval with lr {', '.join(f'{x:g}' for x in b['ties'])}" if b['ties'] else ''
         ci = f" [{b['lo']:.3f}, {b['hi']:.3f}]" if b['lo'] is not None else ''
-        print(f"best: {b['method']}, budget {b['budget']}: lr {b['lr']:g}, strict {b['mean']:.3f}{ci} over {b['n_seeds']} seed(s) "
+        print(f"best: {b['method']}, {b['size']}: lr {b['lr']:g}, strict {b['mean']:.3f}{ci} over {b['n_seeds']} seed(s) "
               f"({seeds}); untrained {b['baseline']:.3f}{tie}")
     best = _read_json(root/'results'/'best.json', {}) or {}
     t = best.get('test')
@@ -522,7 +583,16 @@ def print_summary(rows:list[dict], # the sweep.csv rows
         if t['rl_vs_sft']:
             print('\nGRPO against SFT on the same test problems (problems GRPO gained / lost against SFT):')
             print(format_table([dict(r, strict_p=_p(r['strict_p']), flexible_p=_p(r['flexible_p'])) for r in t['rl_vs_sft']], RL_SFT_COLS))
-    print(f"results: {root/'results'}/ (sweep.csv, best.json, sweep.png{', test.csv' if t else ''})")
+    curve = best.get('ladder')
+    if curve:
+        print(f"\nthe ladder: each size's best LR ({curve[0]['split'] if curve else 'held-out'} split; mean over seeds, pooled 95% "
+              f"interval, the largest paired p over seeds against the untrained model):")
+        print(ladder_table(curve))
+        for k in ('strict', 'flexible'):
+            r = ladder_reading(curve, (t or {}).get('rl_vs_sft') or [], k)
+            print(f"{k}: first significant gain (p < 0.05 at every seed): GRPO {r['first_significant']['grpo'] or 'none'}, "
+                  f"SFT {r['first_significant']['sft'] or 'none'}; SFT first matches GRPO at {r['sft_matches_rl'] or 'no size'}")
+    print(f"results: {root/'results'}/ (sweep.csv, best.json, sweep.png{', test.csv' if t else ''}{', sizes.csv, sizes.png' if curve else ''})")
 
 def tinylora_sweep(argv:list[str]|None=None, # command-line words (None: sys.argv, and errors become one line and exit 1)
                   )->list[dict]|None:
@@ -538,7 +608,8 @@ def tinylora_sweep(argv:list[str]|None=None, # command-line words (None: sys.arg
         preset = meta['preset'] if meta else 'cpu'
     elif preset == 'none': preset = None
     try:
-        rows = sweep(a.root_dir, a.method, a.budgets, a.lrs, a.seeds, preset, extra, a.resume, a.echo, a.test_split, a.test_limit)
+        rows = sweep(a.root_dir, a.method, a.budgets, a.lrs, a.seeds, preset, extra, a.resume, a.echo, a.test_split, a.test_limit,
+                     a.sizes, a.quick)
     except (ValueError, FileNotFoundError, PermissionError, NotADirectoryError, RuntimeError) as e:
         if argv is None: raise SystemExit(f'error: {e}') from None
         raise
