@@ -29,7 +29,10 @@ def main():
     wall = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024   # the largest of the command's processes (Linux: KiB)
     root = Path(a.root_dir)
-    rows = list(csv.DictReader(open(root/'results'/'sweep.csv')))
+    made = root/'results'/'sweep.csv'
+    if not (root/'sweep_meta.json').is_file() or not made.is_file() or made.stat().st_mtime < time.time() - wall:
+        sys.exit(f"the command wrote no results (exit status {rc}); nothing recorded")   # never a table from an earlier run
+    rows = list(csv.DictReader(open(made)))
     best = json.loads((root/'results'/'best.json').read_text())
     test_s = sum(float(r.get('seconds') or 0) for r in json.loads((root/'test'/'summary.json').read_text())['results']) \
         if (root/'test'/'summary.json').is_file() else 0.0

@@ -8,7 +8,7 @@ __all__ = ['LADDER', 'QUICK_LADDER', 'RUNG_LRS', 'FAMILY_LRS', 'QUICK_LRS', 'LAD
            'model_counts', 'ladder_points', 'sizes_rows', 'ladder_best', 'plot_ladder', 'ladder_table',
            'ladder_reading']
 
-# %% ../nbs/09a_ladder.ipynb #31c39f39
+# %% ../nbs/09a_ladder.ipynb #7d34cf1f
 import gc, math, re
 from statistics import mean
 from pathlib import Path
@@ -16,7 +16,7 @@ from pathlib import Path
 from .evaluation import wilson_interval
 from .files import write_csv, format_table
 
-# %% ../nbs/09a_ladder.ipynb #c2ae32ef
+# %% ../nbs/09a_ladder.ipynb #219d512e
 LADDER = ('tiny1', 'tiny13', 'untied', 'xs2', 'xs8', 'xs16', 'lora1', 'lora8', 'full')
 QUICK_LADDER = ('tiny13', 'xs2', 'lora8', 'full')
 _RUNG = re.compile(r'(tiny|xs|lora)([1-9][0-9]*)|untied|full')
@@ -48,7 +48,7 @@ def ladder_sizes(sizes:list[str]|None, # rung names, or ['all']; None: the whole
     order = {'tiny': 0, 'xs': 1, 'lora': 2, 'full': 3}
     return sorted(sizes, key=lambda s: order[rung_family(s)])   # (a stable sort: the given order within a family)
 
-# %% ../nbs/09a_ladder.ipynb #b70ef479
+# %% ../nbs/09a_ladder.ipynb #e862de37
 RUNG_LRS = {   # rung -> method -> learning rates (the default ladder); a rung not listed takes FAMILY_LRS of its family
     'tiny1':  dict(grpo=[1e-2, 2e-2], sft=[1e-2, 2e-2]),
     'tiny13': dict(grpo=[1e-2, 2e-2], sft=[1e-2, 2e-2]),
@@ -74,7 +74,7 @@ def rung_lrs(name:str, # a rung name
     grid = RUNG_LRS.get(name) or FAMILY_LRS[rung_family(name)]
     return [QUICK_LRS[name][method] if name in QUICK_LRS else grid[method][-1]] if quick else list(grid[method])
 
-# %% ../nbs/09a_ladder.ipynb #a1c27f74
+# %% ../nbs/09a_ladder.ipynb #2ffc659c
 def ladder_counts(model, # the bare model (nothing attached)
                   sizes:list[str], # rung names
                  )->dict: # n_modules, n_params, and per rung its count (or None) and error
@@ -99,7 +99,7 @@ def model_counts(model_name:str, # the model every point trains
     try: return ladder_counts(model, sizes)
     finally: del model; gc.collect(); release_memory()
 
-# %% ../nbs/09a_ladder.ipynb #6716f5b2
+# %% ../nbs/09a_ladder.ipynb #232c4bf4
 def ladder_points(sizes:list[str], # rung names (`ladder_sizes`)
                   methods:list[str], # 'grpo' and/or 'sft'
                   seeds:list[int], # training seeds
@@ -119,7 +119,7 @@ def ladder_points(sizes:list[str], # rung names (`ladder_sizes`)
                                     lr=lr, seed=seed, settings=settings))
     return pts
 
-# %% ../nbs/09a_ladder.ipynb #f32434b3
+# %% ../nbs/09a_ladder.ipynb #9d3ed1be
 SIZES_COLS = ['size', 'update_kind', 'rank', 'n_params', 'update_bytes', 'method', 'lr', 'seed', 'status', 'best_lr',
               'val_n', 'val_strict', 'val_strict_lo', 'val_strict_hi', 'val_strict_gained', 'val_strict_lost', 'val_strict_p',
               'val_flexible', 'val_flexible_lo', 'val_flexible_hi', 'val_flexible_gained', 'val_flexible_lost', 'val_flexible_p',
@@ -140,7 +140,8 @@ def sizes_rows(points:list[dict], # the ladder's points
         if p.get('size') is None: continue
         r, t, s = by_id.get(p['run_id'], {}), test_by.get(p['run_id']), p.get('settings', {})
         n = r.get('update_params') or p.get('budget')
-        row = dict(size=p['size'], update_kind=s.get('update_kind'), rank=s.get('rank', ''), n_params=n, update_bytes=4 * n if n else '',
+        row = dict(size=p['size'], update_kind=s.get('update_kind'), rank=s.get('rank', ''), n_params=n,
+                   update_bytes=r.get('update_bytes') or (4 * n if n else ''),
                    method=p['method'], lr=p['lr'], seed=p['seed'], status=r.get('status', 'pending'),
                    best_lr=best_lr.get((p['method'], p['size'])) == p['lr'], val_n=r.get('n'),
                    minutes=round(r.get('wall_seconds', 0) / 60, 1), run_id=p['run_id'], error=r.get('error', ''))
@@ -155,14 +156,14 @@ def sizes_rows(points:list[dict], # the ladder's points
         out.append(row)
     return out
 
-# %% ../nbs/09a_ladder.ipynb #b7b6b8f5
+# %% ../nbs/09a_ladder.ipynb #294e0409
 def _pool(rs:list[dict], key:str, n_key:str)->tuple:
     "Mean over seeds of a rate, and the Wilson interval of the seeds' problems pooled."
     n = sum(int(r[n_key]) for r in rs)
     k = round(sum(float(r[key]) * int(r[n_key]) for r in rs))
     return (mean(float(r[key]) for r in rs), *wilson_interval(k, n))
 
-def ladder_best(rows:list[dict], # sizes.csv rows
+def ladder_best(rows:list[dict], # from `sizes_rows` (typed values, as written to sizes.csv)
                )->list[dict]: # one per rung and method, in ladder order
     "Each rung's best-LR result per method: test numbers where tested (else validation), pooled over seeds."
     out = []
@@ -170,7 +171,7 @@ def ladder_best(rows:list[dict], # sizes.csv rows
         for method in ('grpo', 'sft'):
             rs = [r for r in rows if (r['size'], r['method']) == (size, method)]
             if not rs: continue
-            best = [r for r in rs if r['best_lr'] and r['status'] == 'done']
+            best = [r for r in rs if r['best_lr'] and r['status'] == 'done' and r.get('val_strict') is not None and r.get('val_n')]
             split = 'test' if best and all(r.get('test_n') not in (None, '') for r in best) else 'validation'
             e = dict(size=size, method=method, n_params=rs[0]['n_params'], update_bytes=rs[0]['update_bytes'], split=split,
                      status='done' if best else ('failed' if any(r['status'] == 'failed' for r in rs) else 'pending'),
@@ -187,7 +188,7 @@ def ladder_best(rows:list[dict], # sizes.csv rows
             out.append(e)
     return out
 
-# %% ../nbs/09a_ladder.ipynb #7f27edad
+# %% ../nbs/09a_ladder.ipynb #0d38fbf0
 def plot_ladder(best:list[dict], # from `ladder_best`
                 untrained:dict, # the untrained model's rates on the same split: strict, flexible, n
                 path:Path, # PNG to write
@@ -221,7 +222,7 @@ def plot_ladder(best:list[dict], # from `ladder_best`
     atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110, format='png')); plt.close(fig)
     return Path(path)
 
-# %% ../nbs/09a_ladder.ipynb #24ae6560
+# %% ../nbs/09a_ladder.ipynb #70f37593
 LADDER_TABLE_COLS = ['size', 'n_params', 'method', 'lr', 'seeds', 'split', 'strict', 'strict_p', 'flexible', 'flexible_p', 'truncation', 'status']
 
 def ladder_table(best:list[dict], # from `ladder_best`
@@ -237,7 +238,7 @@ def ladder_table(best:list[dict], # from `ladder_best`
                  status=e['status'] if e['status'] != 'failed' else f"failed: {e['error'].removeprefix('error: ')[:70]}") for e in best]
     return format_table(rows, LADDER_TABLE_COLS)
 
-# %% ../nbs/09a_ladder.ipynb #aaefc526
+# %% ../nbs/09a_ladder.ipynb #a81b326c
 def ladder_reading(best:list[dict], # from `ladder_best`
                    rl_vs_sft:list[dict], # rl_vs_sft.csv rows (GRPO against SFT, per rung and seed)
                    metric:str='strict', # 'strict' or 'flexible'

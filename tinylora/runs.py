@@ -445,6 +445,7 @@ def train_loop(kind:str, # 'grpo' or 'sft'
         with torch.no_grad():
             for k, p in enumerate(params): p.copy_(t[f'v.{k}'])
         load_optimizer_tensors(opt, t, m); sched.load_state_dict(m['scheduler']); set_rng_state(t, m)
+        del t                                          # (its copy of the trained numbers: a whole model's for full fine-tuning)
         step, evals, skipped = m['step'], m['evals'], m['skipped']
         log.truncate_after(step)
     elif run:
@@ -575,7 +576,7 @@ from typing import Annotated
 from fastcore.script import call_parse
 from .evaluation import wilson_interval, mcnemar_exact
 
-COMPARE_COLS = ['run', 'method', 'budget', 'lr', 'seed', 'steps', 'update_params', 'update_bytes', 'n',
+COMPARE_COLS = ['run', 'method', 'budget', 'update', 'lr', 'seed', 'steps', 'update_params', 'update_bytes', 'n',
                 'strict_before', 'strict_after', 'strict_after_lo', 'strict_after_hi', 'strict_gained', 'strict_lost', 'strict_p',
                 'flexible_before', 'flexible_after', 'flexible_after_lo', 'flexible_after_hi', 'flexible_gained', 'flexible_lost',
                 'flexible_p', 'format_before', 'format_after', 'trunc_before', 'trunc_after', 'len_before', 'len_after']
@@ -592,6 +593,7 @@ def compare_runs(paths:list, # finished run folders (ROOT/runs/RUN_ID)
                 )->list[dict]:
     "One row per finished run folder: settings, update size, held-out metrics before and after training with 95% intervals, and the paired test against the untrained model."
     import csv
+    from types import SimpleNamespace
     rows = []
     for p in map(Path, paths):
         if not (p/'run_meta.json').is_file() or not (p/'summary.csv').is_file():
@@ -602,7 +604,10 @@ def compare_runs(paths:list, # finished run folders (ROOT/runs/RUN_ID)
         if 'before' not in ev or 'after' not in ev: raise ValueError(f"{p}/summary.csv lacks the before/after evaluations")
         f = lambda lab, k: float(ev[lab][k])
         n_eval, n = int(float(ev['after']['n'])), meta['adapter']['n_params']
-        row = dict(run=p.name, method=meta['kind'], budget=meta['config']['budget'], lr=meta['config']['lr'],
+        c = meta['config']
+        tiny = c.get('update_kind', 'tinylora') == 'tinylora'
+        row = dict(run=p.name, method=meta['kind'], budget=c['budget'] if tiny else None, lr=c['lr'],
+                   update=update_label(SimpleNamespace(update_kind=c.get('update_kind', 'tinylora'), rank=c.get('rank', 2)), n),
                    seed=meta['config'].get('seed'), steps=int(ev['after']['step']), update_params=n, update_bytes=meta['adapter'].get('trainable_bytes', 4 * n), n=n_eval,
                    strict_before=f('before', 'strict_acc'), strict_after=f('after', 'strict_acc'),
                    flexible_before=f('before', 'flexible_acc'), flexible_after=f('after', 'flexible_acc'),

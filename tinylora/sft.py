@@ -125,14 +125,15 @@ def sft_train(model, # a causal LM with a TinyLoRA adapter
                       ['loss', 'grad_norm', 'v_norm'])
 
 # %% ../nbs/08_sft.ipynb #db405673
-def update_size(model, # a causal LM with a TinyLoRA adapter
+def update_size(model, # a causal LM with an update attached (TinyLoRA, LoRA or full)
                )->dict:
-    "Trainable numbers and bytes of the model's TinyLoRA update, and what a rank-r LoRA on the same modules would hold."
+    "Trainable numbers and bytes of the model's update, and (TinyLoRA) what a rank-r LoRA on the same modules would hold."
     from tinylora.adapter import tinylora_layers
-    n = sum(p.numel() for p in model.tinylora_vectors)
-    layers = tinylora_layers(model)
-    lora = sum(m.r * (m.A.shape[0] + m.B.shape[0]) for _, m in layers)
-    return dict(params=n, bytes=4 * n, lora_params_same_rank=lora, ratio_to_lora=n / lora if lora else None)
+    ps = trained_parameters(model)
+    n = sum(p.numel() for p in ps)
+    lora = sum(m.r * (m.A.shape[0] + m.B.shape[0]) for _, m in tinylora_layers(model))
+    return dict(params=n, bytes=sum(p.numel() * p.element_size() for p in ps), lora_params_same_rank=lora or None,
+                ratio_to_lora=n / lora if lora else None)
 
 # %% ../nbs/08_sft.ipynb #6439d34b
 def tinylora_sft(argv:list[str]|None=None, # command-line words (None: sys.argv, as a console script)

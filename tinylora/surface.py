@@ -300,7 +300,9 @@ def read_trajectory(run_dir:str|Path, # a run folder (ROOT/runs/RUN_ID)
     run_dir = Path(run_dir)
     meta = json.loads((run_dir/'run_meta.json').read_text())
     cfg = meta['config']
-    if cfg['budget'] != 2: raise ValueError(f"{run_dir} trained {cfg['budget']} numbers; only budget-2 runs are paths on the surface")
+    if cfg.get('update_kind', 'tinylora') != 'tinylora' or cfg.get('rank', 2) != 2 or cfg['budget'] != 2:
+        raise ValueError(f"{run_dir} trained {cfg.get('update_kind', 'tinylora')} (rank {cfg.get('rank', 2)}, budget {cfg['budget']}); "
+                         f"only TinyLoRA runs of budget 2 at rank 2 are paths on the surface")
     if surface_meta is not None:
         s = surface_meta['settings']
         want = dict(tie=s['tie'], proj_seed=s['proj_seed'], sigma=s['sigma'])

@@ -124,7 +124,7 @@ def point_config(point:dict, # a sweep point (method, budget or ladder settings,
                        **point_settings(point), lr=point['lr'], seed=point['seed'])
 
 # %% ../nbs/09_sweep.ipynb #f45f4e86
-SWEEP_COLS = ['run_id', 'method', 'budget', 'size', 'lr', 'seed', 'status', 'steps', 'update_params', 'eval_split', 'n',
+SWEEP_COLS = ['run_id', 'method', 'budget', 'size', 'lr', 'seed', 'status', 'steps', 'update_params', 'update_bytes', 'eval_split', 'n',
               'strict_before', 'strict_after', 'strict_after_lo', 'strict_after_hi', 'strict_gained', 'strict_lost', 'strict_p',
               'flexible_before', 'flexible_after', 'flexible_after_lo', 'flexible_after_hi', 'flexible_gained', 'flexible_lost',
               'flexible_p', 'format_before', 'format_after', 'truncation_before', 'truncation_after', 'len_before', 'len_after',
@@ -158,7 +158,8 @@ def point_row(root:Path, # the sweep folder
                 for s in ('gained', 'lost', 'p'):
                     if a.get(f'{short}_{s}') not in (None, ''): row[f'{short}_{s}'] = (float if s == 'p' else int)(a[f'{short}_{s}'])
         meta = _read_json(run/'run_meta.json', {})
-        row.update(update_params=meta.get('adapter', {}).get('n_params'), eval_split=meta.get('config', {}).get('eval_split'))
+        ad = meta.get('adapter', {})
+        row.update(update_params=ad.get('n_params'), update_bytes=ad.get('trainable_bytes'), eval_split=meta.get('config', {}).get('eval_split'))
     return row
 
 # %% ../nbs/09_sweep.ipynb #e1f99ea3
@@ -531,6 +532,12 @@ def _ladder_points(preset, args, methods, budgets, lrs, seeds, sizes, quick)->li
     "The points of a ladder: the model (from the preset and flags) loaded once to count each size; both methods unless told."
     if budgets: raise ValueError("--budgets and --sizes both choose the update size; give one of them")
     ms = methods or ['grpo', 'sft']
+    for m in ms:
+        if m not in METHODS: raise ValueError(f"method must be one of {sorted(METHODS)}, not {m!r}")
+    for lr in lrs or []:
+        if not lr > 0 or math.isinf(lr): raise ValueError(f"every learning rate must be a positive number, not {lr!r}")
+    if len(set(ms)) < len(ms) or len(set(lrs or [])) < len(lrs or []) or len(set(seeds or [])) < len(seeds or []):
+        raise ValueError("the grid repeats a method, LR or seed; give each once")
     fl = {m: trainer_flags(m, a) for m, a in method_args(ms, args).items()}
     model_name = point_config(dict(method=ms[0], budget=1, lr=1.0, seed=0), preset, fl[ms[0]]).model_name
     sz = ladder_sizes(sizes or QUICK_LADDER)
@@ -546,7 +553,7 @@ def _sweep_cli(
     sizes:Annotated[str, "a ladder of update sizes: tinyN, untied, xsR, loraR, full, or 'all' (both methods unless --method)", dict(nargs='+')]=None,
     quick:bool=False, # the quick ladder: tiny13 xs2 lora8 full, one LR each, one seed
     lrs:Annotated[float, "learning rates (default: the preset's grid)", dict(nargs='+')]=None,
-    seeds:Annotated[int, "training seeds (default: the preset's)", dict(nargs='+')]=None,
+    seeds:Annotated[int, "training seeds (default: the preset's; a ladder's: 0)", dict(nargs='+')]=None,
     model_name:str=None, # model alias, folder, .gguf, hub id or 'tiny' (passed to every point)
     max_steps:int=None, # stop each point after this many steps
     test_split:str=None, # the split the best LR is evaluated on at the end (default: the preset's, test)

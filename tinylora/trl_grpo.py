@@ -18,7 +18,7 @@ from .adapter import tinylora_layers
 from .data import PAPER_INSTRUCTION
 from .grpo import GRPOConfig, GRPO_PRESETS
 from .rewards import make_trl_reward, has_final_answer
-from .inject import inject_tinylora, trainable_vector
+from .inject import inject_tinylora, trainable_vector, adapter_config
 from .adapter_files import save_adapter
 
 # %% ../nbs/12_trl.ipynb #d2b6b5d4
@@ -211,7 +211,8 @@ def trl_train(model, # a causal LM with a TinyLoRA adapter
     if not resume and trl_checkpoints(output_dir):
         raise FileExistsError(f"{output_dir} already holds checkpoints of a run: resume it (--resume) or choose another output folder")
     start = latest_intact_checkpoint(output_dir) if resume else None   # None: nothing intact yet, so from the start
-    if not tinylora_layers(model): inject_tinylora(model, cfg.budget, tie=cfg.tie, sigma=cfg.sigma, v_init=cfg.v_init, proj_seed=cfg.proj_seed)
+    if cfg.update_kind != 'tinylora': raise ValueError(f"tinylora_trl trains a TinyLoRA vector; update_kind={cfg.update_kind!r} is for tinylora_grpo")
+    if not tinylora_layers(model): inject_tinylora(model, adapter_config(cfg))
     funcs, _ = trl_rewards(cfg)
     if reward_funcs is not None: funcs, trl_overrides = list(reward_funcs), {'reward_weights': None, **trl_overrides}
     scored = [None]                     # completions this process graded: every completion passes the first reward once

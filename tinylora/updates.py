@@ -7,7 +7,7 @@ __all__ = ['UPDATE_KINDS', 'FULL_COPIES', 'UPDATE_FORMATS', 'UpdateSettings', 'l
            'targets_fingerprint', 'available_memory', 'check_full_memory', 'update_kind', 'attach_update',
            'trained_parameters', 'update_disabled', 'save_update', 'update_meta', 'load_update']
 
-# %% ../nbs/01c_updates.ipynb #3cff58a9
+# %% ../nbs/01c_updates.ipynb #30588ad1
 import contextlib, hashlib, json, math
 from pathlib import Path
 
@@ -20,7 +20,7 @@ from .adapter import tinylora_layers, adapter_disabled
 from .inject import inject_tinylora, adapter_config, budget_plan, weight_sample
 from .adapter_files import save_adapter, load_adapter, ADAPTER_CONFIG, ADAPTER_WEIGHTS, FORMAT
 
-# %% ../nbs/01c_updates.ipynb #f80fd709
+# %% ../nbs/01c_updates.ipynb #63d10893
 UPDATE_KINDS = ('tinylora', 'lora', 'full')
 
 class UpdateSettings:
@@ -33,14 +33,15 @@ class UpdateSettings:
                  sigma:str='paper', # TinyLoRA's Σ placement
                  v_init:str='zeros', # TinyLoRA's initial vector
                  proj_seed:int=0, # the seed of TinyLoRA's projections, or of LoRA's A
+                 lora_alpha:float|None=None, # LoRA's alpha (None: the rank, a scale of 1)
                 ):
         from tinylora.cli import check_choice, check_number
         check_choice('update_kind', update_kind, UPDATE_KINDS); check_number('rank', rank, 1, integer=True)
-        self.update_kind, self.rank, self.budget, self.tie, self.sigma, self.v_init, self.proj_seed = \
-            update_kind, rank, budget, tie, sigma, v_init, proj_seed
+        self.update_kind, self.rank, self.budget, self.tie, self.sigma, self.v_init, self.proj_seed, self.lora_alpha = \
+            update_kind, rank, budget, tie, sigma, v_init, proj_seed, lora_alpha
     def __repr__(self): return f'UpdateSettings({vars(self)})'
 
-# %% ../nbs/01c_updates.ipynb #ce339ac9
+# %% ../nbs/01c_updates.ipynb #d3f473a0
 def lora_layers(model:nn.Module, # any model
                )->list[tuple[str, nn.Module]]:
     "The PEFT LoRA layers of a model, in model order."
@@ -66,11 +67,13 @@ def inject_lora(model:nn.Module, # the model to adapt (modified in place)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         inject_adapter_in_model(cfg, model)
-    for n, p in model.named_parameters(): p.requires_grad_('.lora_' in n)
+    for n, p in model.named_parameters():
+        p.requires_grad_('.lora_' in n)
+        if '.lora_' in n and p.dtype != torch.float32: p.data = p.data.float()   # trained in fp32 (PEFT's layer casts its input)
     n = sum(p.numel() for p in model.parameters() if p.requires_grad)
     return dict(n_modules=len(found), n_params=n, rank=rank, alpha=alpha or rank, modules=[n for n, _ in found])
 
-# %% ../nbs/01c_updates.ipynb #ba067c7c
+# %% ../nbs/01c_updates.ipynb #2ba0880e
 def update_count(model:nn.Module, # a model with no update attached
                  cfg, # the update's settings (`UpdateSettings` or a run's settings)
                 )->int: # the numbers it would train
@@ -81,7 +84,7 @@ def update_count(model:nn.Module, # a model with no update attached
     found, _ = find_targets(model)
     return sum(cfg.rank * (lin.in_features + lin.out_features) for _, lin in found)
 
-# %% ../nbs/01c_updates.ipynb #ab4dd585
+# %% ../nbs/01c_updates.ipynb #19a0b321
 def targets_fingerprint(model:nn.Module, # a model with no update attached
                         targets=DEFAULT_TARGETS, # module name suffixes
                        )->dict:
@@ -93,20 +96,25 @@ def targets_fingerprint(model:nn.Module, # a model with no update attached
         h.update(weight_sample(lin.weight).to(torch.bfloat16).float().cpu().numpy().tobytes())
     return dict(n_modules=len(found), weights_sha256=h.hexdigest())
 
-FULL_COPIES = 8   # weights, gradient, AdamW's 2 moments, the start copy, the step's undo copy of weights and moments
+FULL_COPIES = 9   # beyond the loaded weights: gradient, 2 moments, start copy, a step's undo copy (weights, 2 moments), a checkpoint's 2 moments
 
 def available_memory()->int|None:
-    "Bytes of memory available to a new allocation (Linux's MemAvailable), or None where it cannot be read."
+    "Bytes a new allocation can take: the smaller of Linux's MemAvailable and the container's limit less its use (None where neither can be read)."
+    have = []
     try:
         for line in Path('/proc/meminfo').read_text().splitlines():
-            if line.startswith('MemAvailable:'): return int(line.split()[1]) * 1024
+            if line.startswith('MemAvailable:'): have.append(int(line.split()[1]) * 1024)
     except OSError: pass
-    return None
+    try:
+        limit = Path('/sys/fs/cgroup/memory.max').read_text().strip()
+        if limit != 'max': have.append(int(limit) - int(Path('/sys/fs/cgroup/memory.current').read_text()))
+    except (OSError, ValueError): pass
+    return min(have) if have else None
 
 def check_full_memory(model:nn.Module, # the model to fine-tune fully
                       available:int|None=None, # bytes available (default: `available_memory`)
                      ):
-    "Refuse full fine-tuning, with the numbers, when a training step would not fit in memory."
+    "Refuse full fine-tuning, with the numbers, when training would not fit in memory (`FULL_COPIES` of the weights beyond them)."
     params = list(model.parameters())
     if params and params[0].device.type != 'cpu': return   # an accelerator's memory is the framework's to report
     need = FULL_COPIES * sum(p.numel() * p.element_size() for p in params)
@@ -123,15 +131,19 @@ def update_kind(model:nn.Module, # any model
 
 def attach_update(model:nn.Module, # the model (modified in place)
                   cfg, # the update's settings (`UpdateSettings` or a run's settings)
+                  check_memory:bool=True, # full fine-tuning: refuse when training would not fit (False: to load a saved one)
                  )->dict: # kind, n_params, trainable_bytes, and the kind's own summary
     "Freeze `model` and make trainable exactly the numbers of the update `cfg` describes."
     if update_kind(model) is not None: raise ValueError("the model already has an update attached; load a fresh model to attach another")
     kind = getattr(cfg, 'update_kind', 'tinylora')
     fp = targets_fingerprint(model)
     if kind == 'tinylora': summary = dict(inject_tinylora(model, adapter_config(cfg)), rank=adapter_config(cfg).r)
-    elif kind == 'lora': summary = inject_lora(model, cfg.rank, seed=cfg.proj_seed)
+    elif kind == 'lora': summary = inject_lora(model, cfg.rank, seed=cfg.proj_seed, alpha=getattr(cfg, 'lora_alpha', None))
     elif kind == 'full':
-        check_full_memory(model)
+        low = sorted({str(p.dtype) for p in model.parameters() if p.is_floating_point() and p.dtype != torch.float32})
+        if low: raise ValueError(f"full fine-tuning trains the weights themselves, which are {', '.join(low)} here: a small step "
+                                 f"rounds away; load the model in fp32 (--dtype fp32)")
+        if check_memory: check_full_memory(model)
         model.requires_grad_(True)
         summary = dict(n_modules=fp['n_modules'])
     else: raise ValueError(f"update_kind must be one of {UPDATE_KINDS}, not {kind!r}")
@@ -147,7 +159,7 @@ def trained_parameters(model:nn.Module, # a model with an update attached
     if kind == 'tinylora': return list(model.tinylora_vectors)
     return [p for p in model.parameters() if p.requires_grad]
 
-# %% ../nbs/01c_updates.ipynb #596b53cf
+# %% ../nbs/01c_updates.ipynb #8f793de5
 @contextlib.contextmanager
 def update_disabled(model:nn.Module, # a model with a TinyLoRA or LoRA update
                    ):
@@ -163,7 +175,7 @@ def update_disabled(model:nn.Module, # a model with a TinyLoRA or LoRA update
     finally:
         for m in layers: m.enable_adapters(True)
 
-# %% ../nbs/01c_updates.ipynb #80262c6d
+# %% ../nbs/01c_updates.ipynb #7e48e01e
 UPDATE_FORMATS = {'lora': 'tinylora-lora/1', 'full': 'tinylora-full/1'}
 
 def save_update(model:nn.Module, # a model with an update attached
@@ -211,7 +223,7 @@ def load_update(model:nn.Module, # a fresh base model (nothing attached)
         raise ValueError(f"{Path(path)/ADAPTER_WEIGHTS} does not match the SHA-256 in {ADAPTER_CONFIG}: the file was changed or damaged")
     from safetensors.torch import load as load_bytes
     tensors = load_bytes(raw)
-    attach_update(model, UpdateSettings(meta['kind'], meta.get('rank', 2)))
+    attach_update(model, UpdateSettings(meta['kind'], meta.get('rank', 2), lora_alpha=meta.get('alpha')), check_memory=False)
     ps = {n: p for n, p in model.named_parameters() if p.requires_grad}
     if sorted(ps) != sorted(tensors) or any(ps[n].shape != tensors[n].shape for n in ps):
         raise ValueError(f"update {path} holds other tensors than a {meta['kind']} update of this model has")
