@@ -36,6 +36,7 @@ def main():
     best = json.loads((root/'results'/'best.json').read_text())
     test_s = sum(float(r.get('seconds') or 0) for r in json.loads((root/'test'/'summary.json').read_text())['results']) \
         if (root/'test'/'summary.json').is_file() else 0.0
+    points_s = sum(float(r['wall_seconds'] or 0) for r in rows)
     by = {}
     for r in rows: by.setdefault((r['size'], r['method']), []).append(r)
     lines = ['| size | trained numbers | method | points | done | failed | minutes (all its points) |', '|---|---|---|---|---|---|---|']
@@ -43,12 +44,13 @@ def main():
         lines.append(f"| {size} | {rs[0]['update_params'] or rs[0]['budget']} | {method} | {len(rs)} | {sum(r['status'] == 'done' for r in rs)} | "
                      f"{sum(r['status'] == 'failed' for r in rs)} | {sum(float(r['wall_seconds']) for r in rs) / 60:.1f} |")
     table = '\n'.join(lines) + (
-        f"\n\nThis command: {wall / 60:.1f} min wall (exit status {rc}); the sweep's own time over all its invocations: "
-        f"{(best.get('wall_seconds') or 0) / 60:.1f} min, of which the final test ({best['test']['limit'] if best.get('test') else 0} "
-        f"{best['test']['split'] if best.get('test') else ''} problems, the untrained model and each size's best LR) {test_s / 60:.1f} min. "
+        f"\n\nThe ladder's work: its {len(rows)} points {points_s / 60:.1f} min (each point's own time over its attempts), the final test "
+        f"({best['test']['limit'] if best.get('test') else 0} {best['test']['split'] if best.get('test') else ''} problems, the untrained "
+        f"model and each size's best LR) {test_s / 60:.1f} min. The sweep's recorded time over all its invocations: "
+        f"{(best.get('wall_seconds') or 0) / 60:.1f} min; this command: {wall / 60:.1f} min wall (exit status {rc}). "
         f"Peak resident memory of any of its processes: {peak / 2**30:.2f} GiB. Results in `{root}/results/`.")
     record(label, f"The update-size ladder as one command ({label})", shown, table,
-           dict(wall_seconds=wall, sweep_seconds=best.get('wall_seconds'), test_seconds=test_s, peak_rss_bytes=peak, returncode=rc,
+           dict(wall_seconds=wall, sweep_seconds=best.get('wall_seconds'), points_seconds=points_s, test_seconds=test_s, peak_rss_bytes=peak, returncode=rc,
                 points=[{k: r[k] for k in ('run_id', 'size', 'method', 'lr', 'status', 'wall_seconds', 'update_params')} for r in rows]))
     print(table)
     sys.exit(rc)

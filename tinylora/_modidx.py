@@ -208,6 +208,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
             'tinylora.ladder': { 'tinylora.ladder._pool': ('ladder.html#_pool', 'tinylora/ladder.py'),
                                  'tinylora.ladder.ladder_best': ('ladder.html#ladder_best', 'tinylora/ladder.py'),
                                  'tinylora.ladder.ladder_counts': ('ladder.html#ladder_counts', 'tinylora/ladder.py'),
+                                 'tinylora.ladder.ladder_markdown': ('ladder.html#ladder_markdown', 'tinylora/ladder.py'),
                                  'tinylora.ladder.ladder_points': ('ladder.html#ladder_points', 'tinylora/ladder.py'),
                                  'tinylora.ladder.ladder_reading': ('ladder.html#ladder_reading', 'tinylora/ladder.py'),
                                  'tinylora.ladder.ladder_sizes': ('ladder.html#ladder_sizes', 'tinylora/ladder.py'),

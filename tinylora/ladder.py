@@ -6,7 +6,7 @@
 __all__ = ['LADDER', 'QUICK_LADDER', 'RUNG_LRS', 'FAMILY_LRS', 'QUICK_LRS', 'LADDER_TRAIN_LIMIT', 'SIZES_COLS',
            'LADDER_TABLE_COLS', 'rung_family', 'rung_settings', 'ladder_sizes', 'rung_lrs', 'ladder_counts',
            'model_counts', 'ladder_points', 'sizes_rows', 'ladder_best', 'plot_ladder', 'ladder_table',
-           'ladder_reading']
+           'ladder_markdown', 'ladder_reading']
 
 # %% ../nbs/09a_ladder.ipynb #7d34cf1f
 import gc, math, re
@@ -62,8 +62,8 @@ RUNG_LRS = {   # rung -> method -> learning rates (the default ladder); a rung n
 }
 FAMILY_LRS = {'tiny': dict(grpo=[1e-2, 2e-2], sft=[1e-2, 2e-2]), 'xs': dict(grpo=[1e-3, 2e-3], sft=[1e-3, 2e-3]),
               'lora': dict(grpo=[1e-3, 3e-3], sft=[1e-3, 3e-3]), 'full': dict(grpo=[1e-5, 3e-5], sft=[1e-5, 3e-5])}
-QUICK_LRS = {'tiny13': dict(grpo=1e-2, sft=1e-2), 'xs2': dict(grpo=5e-3, sft=5e-3), 'lora8': dict(grpo=3e-3, sft=3e-3),
-             'full': dict(grpo=3e-5, sft=3e-5)}
+QUICK_LRS = {'tiny13': dict(grpo=2e-2, sft=1e-2), 'xs2': dict(grpo=5e-3, sft=5e-3), 'lora8': dict(grpo=1e-3, sft=3e-3),
+             'full': dict(grpo=1e-5, sft=3e-5)}   # each the full ladder's best on validation
 LADDER_TRAIN_LIMIT = 48   # training problems of every rung and method, each seen once (12 GRPO steps of 4, 6 SFT steps of 8)
 
 def rung_lrs(name:str, # a rung name
@@ -238,7 +238,36 @@ def ladder_table(best:list[dict], # from `ladder_best`
                  status=e['status'] if e['status'] != 'failed' else f"failed: {e['error'].removeprefix('error: ')[:70]}") for e in best]
     return format_table(rows, LADDER_TABLE_COLS)
 
-# %% ../nbs/09a_ladder.ipynb #a81b326c
+# %% ../nbs/09a_ladder.ipynb #554641c3
+def ladder_markdown(best:list[dict], # from `ladder_best`
+                    test:dict|None, # best.json's `test` (for the untrained model and GRPO against SFT), or None
+                   )->str:
+    "The curve as a markdown table: per size, GRPO's and SFT's strict and flexible accuracy (95% intervals, paired p) and RL against SFT."
+    ci = lambda e, k: '' if e is None or e.get(k) is None else f"{e[k]:.3f} [{e[f'{k}_lo']:.3f}, {e[f'{k}_hi']:.3f}]" + (
+        f" (p={e[f'{k}_p']:.2g})" if e.get(f'{k}_p') is not None else '')
+    cell = lambda e, k: ('failed' if e and e['status'] == 'failed' else '—') if e is None or e['status'] != 'done' else ci(e, k)
+    vs = {r['size']: r for r in (test or {}).get('rl_vs_sft') or []}
+    head = ['size', 'trained numbers', 'bytes', 'GRPO strict', 'SFT strict', 'GRPO flexible', 'SFT flexible', 'GRPO vs SFT, strict']
+    lines = [head, ['---'] * len(head)]
+    t = (test or {}).get('test') or []
+    if t:
+        u = t[0]; n = u['n']
+        w = lambda k: f"{u[k]:.3f} [{wilson_interval(round(u[k] * n), n)[0]:.3f}, {wilson_interval(round(u[k] * n), n)[1]:.3f}]"
+        lines.append(['untrained', '0', '0', w('strict_untrained'), '', w('flexible_untrained'), '', ''])
+    for size in dict.fromkeys(e['size'] for e in best):
+        g, f = (next((e for e in best if (e['size'], e['method']) == (size, m)), None) for m in ('grpo', 'sft'))
+        e = g or f
+        r = vs.get(size)
+        lines.append([size, f"{e['n_params']:,}" if e['n_params'] else '?', f"{e['update_bytes']:,}" if e['update_bytes'] else '?',
+                      cell(g, 'strict'), cell(f, 'strict'), cell(g, 'flexible'), cell(f, 'flexible'),
+                      f"+{r['strict_gained']}/−{r['strict_lost']} (p={r['strict_p']:.2g})" if r else ''])
+    split = next((e['split'] for e in best if e['status'] == 'done'), 'held-out')
+    note = (f"{t[0]['n'] if t else '?'} {split} problems, greedy; each size's best LR (of two, chosen on validation); 95% Wilson "
+            f"intervals; p: exact McNemar against the untrained model on the same problems (the largest over seeds); "
+            f"GRPO vs SFT: problems GRPO gained / lost against SFT.")
+    return note + '\n\n' + '\n'.join('| ' + ' | '.join(l) + ' |' for l in lines)
+
+# %% ../nbs/09a_ladder.ipynb #d1cdefd5
 def ladder_reading(best:list[dict], # from `ladder_best`
                    rl_vs_sft:list[dict], # rl_vs_sft.csv rows (GRPO against SFT, per rung and seed)
                    metric:str='strict', # 'strict' or 'flexible'

@@ -494,8 +494,12 @@ def sweep(root_dir:str|Path, # the sweep folder (runs in ROOT/runs, results in R
     t0, before = time.perf_counter(), (saved or {}).get('wall_seconds', 0.0)
     meta = dict(preset=preset, args=args, points=points, versions=versions(), test=test,
                 started=(saved or {}).get('started', time.strftime('%Y-%m-%d %H:%M:%S')))
+    def so_far()->float:                                           # recorded after every point: a kill loses only what was unfinished
+        wall = before + time.perf_counter() - t0
+        atomic_write_text(meta_f, json.dumps(dict(meta, wall_seconds=wall), indent=1))
+        return wall
     try:
-        atomic_write_text(meta_f, json.dumps(dict(meta, wall_seconds=before), indent=1))
+        so_far()
         pass_args = {m: [*(['--preset', preset] if preset else []), *a] for m, a in margs.items()}
         for i, p in enumerate(points):
             if p['run_id'] not in cfgs: continue
@@ -511,7 +515,7 @@ def sweep(root_dir:str|Path, # the sweep folder (runs in ROOT/runs, results in R
             msg = (f"{row['eval_split']}: strict {row['strict_before']:.3f} -> {row['strict_after']:.3f}, truncation "
                    f"{row['truncation_before']:.3f} -> {row['truncation_after']:.3f}" if st['status'] == 'done' else f"FAILED: {st['error']}")
             print(f"    {st['status']} in {st['wall_seconds']:.0f} s: {msg}", flush=True)
-            write_results(root, points, title, wall_seconds=before + time.perf_counter() - t0)
+            write_results(root, points, title, wall_seconds=so_far())
         rows = [point_row(root, p) for p in points]
         runs = best_runs(rows, best_lrs(rows))
         if test['limit'] and runs:
@@ -520,9 +524,8 @@ def sweep(root_dir:str|Path, # the sweep folder (runs in ROOT/runs, results in R
             trows = test_rows(summary, runs, test['split'])
             tested = dict(split=test['split'], limit=test['limit'], test=trows, rl_vs_sft=rl_against_sft(root, trows))
     finally:
-        wall = before + time.perf_counter() - t0
         try:
-            atomic_write_text(meta_f, json.dumps(dict(meta, wall_seconds=wall), indent=1))
+            wall = so_far()
             rows = write_results(root, points, title, tested, wall)
         finally: lock.__exit__(None, None, None)
     print(f"time: {(time.perf_counter() - t0) / 60:.1f} min in this run, {wall / 60:.1f} min in all", flush=True)
