@@ -10,7 +10,7 @@ ladder tutorial renders)."""
 import argparse, csv, json, resource, shutil, subprocess, sys, time
 from pathlib import Path
 
-from record import record
+from record import commit, record
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -24,7 +24,7 @@ def main():
     cmd = [exe, '--root-dir', a.root_dir, *(['--quick'] if a.quick else ['--sizes', 'all']), *(['--resume'] if a.resume else []), *extra]
     shown = ' '.join(['tinylora_sweep', *cmd[1:]])
     print(shown, flush=True)
-    t0 = time.perf_counter()
+    at, t0 = commit(), time.perf_counter()   # the code that runs is the code of the start
     rc = subprocess.run(cmd).returncode
     wall = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024   # the largest of the command's processes (Linux: KiB)
@@ -51,7 +51,7 @@ def main():
         f"Peak resident memory of any of its processes: {peak / 2**30:.2f} GiB. Results in `{root}/results/`.")
     record(label, f"The update-size ladder as one command ({label})", shown, table,
            dict(wall_seconds=wall, sweep_seconds=best.get('wall_seconds'), points_seconds=points_s, test_seconds=test_s, peak_rss_bytes=peak, returncode=rc,
-                points=[{k: r[k] for k in ('run_id', 'size', 'method', 'lr', 'status', 'wall_seconds', 'update_params')} for r in rows]))
+                points=[{k: r[k] for k in ('run_id', 'size', 'method', 'lr', 'status', 'wall_seconds', 'update_params')} for r in rows]), at=at)
     print(table)
     sys.exit(rc)
 

@@ -48,9 +48,10 @@ def record(name:str, # the benchmark's name (its section and its JSON file)
            command:str, # the command that produced it
            table:str, # the markdown table (and any lines under it)
            data:dict, # every measurement, saved as results/NAME.json
+           at:str|None=None, # the commit the measured code is (default: the checkout's now; a long run takes it when it starts)
           ):
     "Save `data` (with the stamp and the table) and write the section `name` of benchmarks/README.md."
-    stamp = dict(date=datetime.date.today().isoformat(), machine=machine(), commit=commit(), command=command)
+    stamp = dict(date=datetime.date.today().isoformat(), machine=machine(), commit=at or commit(), command=command)
     (HERE/'results').mkdir(exist_ok=True)
     (HERE/'results'/f'{name}.json').write_text(json.dumps(dict(stamp, table=table.strip(), **data), indent=1) + '\n')
     body = (f"<!-- begin {name} -->\n## {title}\n\n`{command}` on {stamp['date']}, commit {stamp['commit']}: {stamp['machine']}.\n\n"
