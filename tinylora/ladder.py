@@ -271,8 +271,8 @@ def ladder_markdown(best:list[dict], # from `ladder_best`
 def ladder_reading(best:list[dict], # from `ladder_best`
                    rl_vs_sft:list[dict], # rl_vs_sft.csv rows (GRPO against SFT, per rung and seed)
                    metric:str='strict', # 'strict' or 'flexible'
-                  )->dict: # first significant rung per method, first rung where SFT matches RL
-    "Where each method first beats the untrained model significantly, and where SFT first matches RL."
+                  )->dict: # first significant rung per method, first rung where SFT matches RL, the rungs where each is ahead
+    "Where each method first beats the untrained model significantly, where SFT first matches RL, and where either is significantly ahead."
     order = list(dict.fromkeys(e['size'] for e in best))
     first = {}
     for m in ('grpo', 'sft'):
@@ -285,4 +285,8 @@ def ladder_reading(best:list[dict], # from `ladder_best`
         if not rs or g is None or s is None or None in (g.get(metric), s.get(metric)): return False
         return s[metric] >= g[metric] or all(float(r[f'{metric}_p']) >= 0.05 for r in rs)
     match = next((s for s in order if sft_matches(s)), None)
-    return dict(metric=metric, first_significant=first, sft_matches_rl=match)
+    def ahead(size, m):                                        # m's accuracy higher at p < 0.05 at every seed
+        rs = [r for r in rl_vs_sft if r.get('size') == size]
+        return bool(rs) and all(float(r[f'{metric}_p']) < 0.05 and
+                                (float(r[f'grpo_{metric}']) > float(r[f'sft_{metric}'])) == (m == 'grpo') for r in rs)
+    return dict(metric=metric, first_significant=first, sft_matches_rl=match, ahead={m: [s for s in order if ahead(s, m)] for m in ('grpo', 'sft')})

@@ -601,7 +601,8 @@ def print_summary(rows:list[dict], # the sweep.csv rows
         for k in ('strict', 'flexible'):
             r = ladder_reading(curve, (t or {}).get('rl_vs_sft') or [], k)
             print(f"{k}: first significant gain (p < 0.05 at every seed): GRPO {r['first_significant']['grpo'] or 'none'}, "
-                  f"SFT {r['first_significant']['sft'] or 'none'}; SFT first matches GRPO at {r['sft_matches_rl'] or 'no size'}")
+                  f"SFT {r['first_significant']['sft'] or 'none'}; SFT first matches GRPO at {r['sft_matches_rl'] or 'no size'}; "
+                  f"significantly ahead: GRPO at {' '.join(r['ahead']['grpo']) or 'no size'}, SFT at {' '.join(r['ahead']['sft']) or 'no size'}")
     print(f"results: {root/'results'}/ (sweep.csv, best.json, sweep.png{', test.csv' if t else ''}{', sizes.csv, sizes.png' if curve else ''})")
 
 def tinylora_sweep(argv:list[str]|None=None, # command-line words (None: sys.argv, and errors become one line and exit 1)
