@@ -13,7 +13,7 @@ import gc, math, re
 from statistics import mean
 from pathlib import Path
 
-from .evaluation import wilson_interval
+from .evaluation import wilson_interval, rate_text
 from .files import write_csv, format_table
 
 # %% ../nbs/09a_ladder.ipynb #219d512e
@@ -228,7 +228,7 @@ LADDER_TABLE_COLS = ['size', 'n_params', 'method', 'lr', 'seeds', 'split', 'stri
 def ladder_table(best:list[dict], # from `ladder_best`
                 )->str:
     "The curve as printed: each rung and method, its best LR, strict and flexible accuracy with 95% intervals and the paired p."
-    ci = lambda e, k: f"{e[k]:.3f} [{e[f'{k}_lo']:.3f}, {e[f'{k}_hi']:.3f}]" if e.get(k) is not None else ''
+    ci = lambda e, k: rate_text(e, k) if e.get(k) is not None else ''
     p = lambda e, k: '' if e.get(f'{k}_p') is None else f"{e[f'{k}_p']:.2g}"
     done = lambda e: e['status'] == 'done'
     rows = [dict(e, n_params=f"{e['n_params']:,}" if e['n_params'] else '?', lr=f"{e['lr']:g}" if e['lr'] else '',
@@ -243,16 +243,15 @@ def ladder_markdown(best:list[dict], # from `ladder_best`
                     test:dict|None, # best.json's `test` (for the untrained model and GRPO against SFT), or None
                    )->str:
     "The curve as a markdown table: per size, GRPO's and SFT's strict and flexible accuracy (95% intervals, paired p) and RL against SFT."
-    ci = lambda e, k: '' if e is None or e.get(k) is None else f"{e[k]:.3f} [{e[f'{k}_lo']:.3f}, {e[f'{k}_hi']:.3f}]" + (
-        f" (p={e[f'{k}_p']:.2g})" if e.get(f'{k}_p') is not None else '')
+    ci = lambda e, k: '' if e is None or e.get(k) is None else rate_text(e, k) + (f" (p={e[f'{k}_p']:.2g})" if e.get(f'{k}_p') is not None else '')
     cell = lambda e, k: ('failed' if e and e['status'] == 'failed' else '—') if e is None or e['status'] != 'done' else ci(e, k)
     vs = {r['size']: r for r in (test or {}).get('rl_vs_sft') or []}
     head = ['size', 'trained numbers', 'bytes', 'GRPO strict', 'SFT strict', 'GRPO flexible', 'SFT flexible', 'GRPO vs SFT, strict']
     lines = [head, ['---'] * len(head)]
     t = (test or {}).get('test') or []
     if t:
-        u = t[0]; n = u['n']
-        w = lambda k: f"{u[k]:.3f} [{wilson_interval(round(u[k] * n), n)[0]:.3f}, {wilson_interval(round(u[k] * n), n)[1]:.3f}]"
+        u = t[0]
+        w = lambda k: rate_text(dict(zip((k, f'{k}_lo', f'{k}_hi'), (u[k], *wilson_interval(round(u[k] * u['n']), u['n'])))), k)
         lines.append(['untrained', '0', '0', w('strict_untrained'), '', w('flexible_untrained'), '', ''])
     for size in dict.fromkeys(e['size'] for e in best):
         g, f = (next((e for e in best if (e['size'], e['method']) == (size, m)), None) for m in ('grpo', 'sft'))
@@ -279,14 +278,16 @@ def ladder_reading(best:list[dict], # from `ladder_best`
         sig = [e['size'] for e in best if e['method'] == m and e['status'] == 'done' and e.get(f'{metric}_p') is not None
                and e[f'{metric}_p'] < 0.05 and e[f'{metric}_better']]
         first[m] = min(sig, key=order.index) if sig else None
+    by_size = {}
+    for r in rl_vs_sft: by_size.setdefault(r.get('size'), []).append(r)
     def sft_matches(size):
-        rs = [r for r in rl_vs_sft if r.get('size') == size]
+        rs = by_size.get(size, [])
         g, s = (next((e for e in best if (e['size'], e['method']) == (size, k)), None) for k in ('grpo', 'sft'))
         if not rs or g is None or s is None or None in (g.get(metric), s.get(metric)): return False
         return s[metric] >= g[metric] or all(float(r[f'{metric}_p']) >= 0.05 for r in rs)
     match = next((s for s in order if sft_matches(s)), None)
     def ahead(size, m):                                        # m's accuracy higher at p < 0.05 at every seed
-        rs = [r for r in rl_vs_sft if r.get('size') == size]
+        rs = by_size.get(size, [])
         return bool(rs) and all(float(r[f'{metric}_p']) < 0.05 and
                                 (float(r[f'grpo_{metric}']) > float(r[f'sft_{metric}'])) == (m == 'grpo') for r in rs)
     return dict(metric=metric, first_significant=first, sft_matches_rl=match, ahead={m: [s for s in order if ahead(s, m)] for m in ('grpo', 'sft')})
