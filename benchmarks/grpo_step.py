@@ -21,7 +21,8 @@ forward/backward), for the default and with every group forwarded. Also printed:
 inference (both peaks), and, all with every group forwarded, the time and peak of micro_batch=1 and 4, without
 `mmap_activations`, with oneDNN's products and with torch's own (`onednn_gemms=True`, `False`; the default chooses by
 processor: oneDNN on AMD), with full activations, with torch's products and full activations together, and
-with the rollouts decoded by `transformers`' forward and cache instead of our loop (`kv_decoder=False`, the same samples)."""
+with the rollouts decoded by `transformers`' forward and cache instead of our loop (`kv_decoder=False`, the same samples);
+and where our step's time goes: its rollout and its update, each the median of the timed rounds."""
 import argparse, gc, json, statistics, subprocess, sys, time
 from pathlib import Path
 from dataclasses import replace
@@ -41,9 +42,12 @@ REWARD = {k: GRPO_PRESETS['cpu'][k] for k in ('reward_mode', 'format_reward')}  
 
 FORWARDED = []              # groups our update forwarded, per step with skip_zero_advantage on
 
-def ours_step(model, tok, rows, cfg, opt):
-    b = rollout(model, tok, rows, cfg)
-    st = grpo_update(model, opt, b, cfg)
+SPLIT = {}                  # setting -> [(rollout seconds, update seconds)] of the timed rounds
+
+def ours_step(model, tok, rows, cfg, opt, name=None):
+    t0 = time.perf_counter(); b = rollout(model, tok, rows, cfg)
+    t1 = time.perf_counter(); st = grpo_update(model, opt, b, cfg)
+    if name: SPLIT.setdefault(name, []).append((t1 - t0, time.perf_counter() - t1))
     if cfg.skip_zero_advantage: FORWARDED.append(st['groups_forwarded'])
     release_memory()          # as the training loop does after every step
 
@@ -150,7 +154,7 @@ def main():
     times = {k: [] for k in [*settings, 'one-by-one']}
     for _ in range(a.repeats):
         for name, c in settings.items():
-            t = time.perf_counter(); ours_step(model, tok, rows, c, opt); times[name].append(time.perf_counter() - t)
+            t = time.perf_counter(); ours_step(model, tok, rows, c, opt, name); times[name].append(time.perf_counter() - t)
         t = time.perf_counter(); one_by_one_step(model, tok, rows, opt, cfg); times['one-by-one'].append(time.perf_counter() - t)
     med = {k: statistics.median(v) for k, v in times.items()}
     t_trl = paired = None
@@ -174,6 +178,9 @@ def main():
               '|---|---|---|---|---|']
     for name in list(settings)[1:]:
         lines.append(f"| {name} | {med[name]:.2f} | {med[name] / t_full:.2f} | {peaks[name] / 2**20:.0f} | {ratio[name]:.2f} |")
+    split = {k: [statistics.median(x) for x in zip(*SPLIT[k])] for k in ('default', 'every group forwarded')}
+    lines += ['', '| our step | rollout s | update s |', '|---|---|---|',
+              *[f"| {k} | {r:.2f} | {u:.2f} |" for k, (r, u) in split.items()]]
     lines += ['', f"{P} prompts × {G} samples, {T} new tokens, reward {REWARD}; medians of {a.repeats} rounds, every setting once per "
               f"round. The default update forwarded {statistics.mean(FORWARDED):.2f} of {P} groups per step (the others were flat); "
               f"the one-at-a-time and TRL steps forward every completion, so the rows with every group forwarded are the same work. "
@@ -185,6 +192,6 @@ def main():
     print(table)
     record(a.label, f'One GRPO step ({a.label})', f'python benchmarks/grpo_step.py --repeats {a.repeats} --label {a.label}', table,
            dict(times=times, medians=med, peaks=peaks, inference_rss=inference_rss, memory=mem, trl=t_trl, trl_paired=paired,
-                forwarded=FORWARDED))
+                forwarded=FORWARDED, split=SPLIT))
 
 if __name__ == '__main__': main()
