@@ -21,7 +21,9 @@ forward/backward), for the default and with every group forwarded. Also printed:
 inference (both peaks), and, all with every group forwarded, the time and peak of micro_batch=1 and 4, without
 `mmap_activations`, with oneDNN's products and with torch's own (`onednn_gemms=True`, `False`; the default chooses by
 processor: oneDNN on AMD), with full activations, with torch's products and full activations together, and
-with the rollouts decoded by `transformers`' forward and cache instead of our loop (`kv_decoder=False`, the same samples);
+with the rollouts decoded by `transformers`' forward and cache instead of our loop (`kv_decoder=False`, the same samples),
+with the rollouts' merged weights left in their plain layout instead of oneDNN's blocked one (`packed_weights=False`, the
+same samples);
 and where our step's time goes: its rollout and its update, each the median of the timed rounds."""
 import argparse, gc, json, statistics, subprocess, sys, time
 from pathlib import Path
@@ -122,7 +124,8 @@ def settings_of(cfg):
             'torch products (onednn_gemms=False)': replace(full, onednn_gemms=False),
             'full activations (lean_activations=False)': replace(full, lean_activations=False),
             'torch products, full activations': replace(full, onednn_gemms=False, lean_activations=False),
-            "transformers' decoding (kv_decoder=False)": replace(full, kv_decoder=False)}
+            "transformers' decoding (kv_decoder=False)": replace(full, kv_decoder=False),
+            'plain weights in the rollouts (packed_weights=False)': replace(full, packed_weights=False)}
 
 def peak_of(name):
     "Run in a fresh process: the inference RSS, then the peak RSS of one step with setting `name` after a warm-up step."

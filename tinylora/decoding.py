@@ -12,7 +12,8 @@ import functools, inspect
 import torch
 from transformers import DynamicCache
 
-from .cpu import linear, onednn_active
+from .adapter import tinylora_layers
+from .cpu import linear, onednn_active, packed_weights
 from .models import LLAMA_TYPES, model_type, modeling_module
 
 # %% ../nbs/04a_decoding.ipynb #319aeca7
@@ -170,47 +171,49 @@ def sample_groups(model, # the causal LM (merge the adapter first for speed)
                   greedy:bool=False, # the most likely token at every step (temperature and top_p unused)
                   compact:float=0.25, # `KVDecoder`: drop finished rows once they are this share of the batch (0: never)
                   return_logprobs:bool=False, # also return log softmax(z / T) of each sampled token, as the sampler computed it
+                  pack:bool=True, # inside `onednn_gemms`: merged adapted layers multiply by their weights in oneDNN's blocked layout (the same bits)
                  )->tuple: # (n * G, T) token ids, G per prompt in order; (n * G,) tokens produced (end token included); [(n * G, T) log-probs]
     "G completions per prompt (sampled, or greedy): one prefill per prompt, its cache shared by its G samples, then batched decoding."
     if max_new_tokens < 1: raise ValueError(f"max_new_tokens must be at least 1, not {max_new_tokens}")
-    n, G = len(prompt_ids), group_size
-    kv, last, pm = prompt_cache(model, prompt_ids, prompt_mask)
-    pos = pm.sum(1, keepdim=True).repeat_interleave(G, 0)        # the position of the first completion token
-    plain, dev = plain_head(model), prompt_ids.device
-    own = own_loop and kv_decoder_fits(model, pm.shape[1] + max_new_tokens)
-    if own:
-        hidden = KVDecoder(plain[0], kv, pm, G, max_new_tokens)
-        step = lambda nxt, t: hidden(nxt, pos[live] + t)
-    else:
-        cache = DynamicCache(ddp_cache_data=[(k.repeat_interleave(G, 0), v.repeat_interleave(G, 0)) for k, v in kv], config=model.config)
-        att = torch.cat([pm.repeat_interleave(G, 0), pm.new_ones(n * G, max_new_tokens)], 1)
-        net = model if plain is None else plain[0]      # with a plain head: the decoder, then the head below
-        def step(nxt, t):
-            out = net(input_ids=nxt[:, None], attention_mask=att[:, :pm.shape[1] + t + 1], position_ids=pos + t,
-                      **with_cache(net, cache), use_cache=True)
-            return out.logits[:, -1] if plain is None else out.last_hidden_state[:, -1]
-    eos = torch.tensor(sorted(eos_ids), device=dev)
-    logits = last.repeat_interleave(G, 0)
-    live = torch.arange(n * G, device=dev)                   # the rows `logits` belong to (all of them, until some are dropped)
-    toks = torch.full((n * G, max_new_tokens), pad_id, dtype=torch.long, device=dev)
-    done = torch.zeros(n * G, dtype=torch.bool, device=dev)
-    n_tok = torch.full((n * G,), max_new_tokens, device=dev)
-    logps = torch.zeros(n * G, max_new_tokens, device=dev) if return_logprobs else None
-    for t in range(max_new_tokens):
-        # one uniform number per row of the whole batch at every step, whichever rows are still decoding: the same draws
-        u = None if greedy else torch.rand(n * G, 1, device=dev)[live]
-        pick = logits.argmax(-1) if greedy else sample_next(logits, temperature, top_p, u)
-        nxt = torch.where(done[live], pad_id, pick)
-        toks[live, t] = nxt
-        if return_logprobs:
-            lp = (logits.float() / temperature).log_softmax(-1).gather(1, pick[:, None]).squeeze(1)
-            logps[live, t] = torch.where(done[live], 0.0, lp)
-        ended = ~done[live] & torch.isin(nxt, eos)
-        n_tok[live[ended]], done[live[ended]] = t + 1, True
-        if bool(done.all()) or t == max_new_tokens - 1: break
-        if own and compact and int(done[live].sum()) >= max(1, compact * len(live)):
-            still = (~done[live]).nonzero().squeeze(1)
-            hidden.keep(still); live, nxt = live[still], nxt[still]
-        out = step(nxt, t)                                   # the logits, or with a plain head the last hidden states
-        logits = out if plain is None else head_logits(out, plain[1])
-    return (toks[:, :t + 1], n_tok) + ((logps[:, :t + 1],) if return_logprobs else ())
+    with packed_weights([m.base for _, m in tinylora_layers(model) if m.merged] if pack else []):
+        n, G = len(prompt_ids), group_size
+        kv, last, pm = prompt_cache(model, prompt_ids, prompt_mask)
+        pos = pm.sum(1, keepdim=True).repeat_interleave(G, 0)        # the position of the first completion token
+        plain, dev = plain_head(model), prompt_ids.device
+        own = own_loop and kv_decoder_fits(model, pm.shape[1] + max_new_tokens)
+        if own:
+            hidden = KVDecoder(plain[0], kv, pm, G, max_new_tokens)
+            step = lambda nxt, t: hidden(nxt, pos[live] + t)
+        else:
+            cache = DynamicCache(ddp_cache_data=[(k.repeat_interleave(G, 0), v.repeat_interleave(G, 0)) for k, v in kv], config=model.config)
+            att = torch.cat([pm.repeat_interleave(G, 0), pm.new_ones(n * G, max_new_tokens)], 1)
+            net = model if plain is None else plain[0]      # with a plain head: the decoder, then the head below
+            def step(nxt, t):
+                out = net(input_ids=nxt[:, None], attention_mask=att[:, :pm.shape[1] + t + 1], position_ids=pos + t,
+                          **with_cache(net, cache), use_cache=True)
+                return out.logits[:, -1] if plain is None else out.last_hidden_state[:, -1]
+        eos = torch.tensor(sorted(eos_ids), device=dev)
+        logits = last.repeat_interleave(G, 0)
+        live = torch.arange(n * G, device=dev)                   # the rows `logits` belong to (all of them, until some are dropped)
+        toks = torch.full((n * G, max_new_tokens), pad_id, dtype=torch.long, device=dev)
+        done = torch.zeros(n * G, dtype=torch.bool, device=dev)
+        n_tok = torch.full((n * G,), max_new_tokens, device=dev)
+        logps = torch.zeros(n * G, max_new_tokens, device=dev) if return_logprobs else None
+        for t in range(max_new_tokens):
+            # one uniform number per row of the whole batch at every step, whichever rows are still decoding: the same draws
+            u = None if greedy else torch.rand(n * G, 1, device=dev)[live]
+            pick = logits.argmax(-1) if greedy else sample_next(logits, temperature, top_p, u)
+            nxt = torch.where(done[live], pad_id, pick)
+            toks[live, t] = nxt
+            if return_logprobs:
+                lp = (logits.float() / temperature).log_softmax(-1).gather(1, pick[:, None]).squeeze(1)
+                logps[live, t] = torch.where(done[live], 0.0, lp)
+            ended = ~done[live] & torch.isin(nxt, eos)
+            n_tok[live[ended]], done[live[ended]] = t + 1, True
+            if bool(done.all()) or t == max_new_tokens - 1: break
+            if own and compact and int(done[live].sum()) >= max(1, compact * len(live)):
+                still = (~done[live]).nonzero().squeeze(1)
+                hidden.keep(still); live, nxt = live[still], nxt[still]
+            out = step(nxt, t)                                   # the logits, or with a plain head the last hidden states
+            logits = out if plain is None else head_logits(out, plain[1])
+        return (toks[:, :t + 1], n_tok) + ((logps[:, :t + 1],) if return_logprobs else ())

@@ -239,6 +239,7 @@ class GRPOConfig(RunConfig):
     lean_activations:bool = True  # the update keeps fewer tensors for its backward (`lean_activations`: SwiGLU, RMS norms, rotary embedding, grouped-query attention)
     onednn_gemms:bool|None = None  # rollouts' and update's fp32 CPU products of frozen weights by oneDNN (`onednn_gemms`; None: on AMD processors, where it is faster)
     kv_decoder:bool = True  # rollouts of Llama-type models decode in our own loop (`KVDecoder`: the same samples; False: transformers' forward and cache)
+    packed_weights:bool = True  # rollouts multiply by the merged weights in oneDNN's blocked layout, inside `onednn_gemms` (`packed_weights`: the same samples)
     skip_zero_advantage:bool = True  # the update does not forward groups whose loss and gradient are exactly zero (every advantage 0, no KL)
     deterministic:bool = True  # the update runs with torch's deterministic algorithms, so repeats agree bit for bit on several threads
 
@@ -290,7 +291,7 @@ def _sample_groups(model, tokenizer, rows:list[dict], cfg:GRPOConfig)->list[dict
     with merged_when_exact(model, cfg.merge_rollouts), onednn_gemms(cfg.onednn_gemms):
         ids, n_tok, lp = sample_groups(model, enc.input_ids, enc.attention_mask, cfg.group_size, cfg.max_new_tokens,
                                        eos_ids(model, tokenizer), tokenizer.pad_token_id, cfg.temperature, cfg.top_p,
-                                       return_logprobs=True, own_loop=cfg.kv_decoder)
+                                       return_logprobs=True, own_loop=cfg.kv_decoder, pack=cfg.packed_weights)
     eos = eos_ids(model, tokenizer)
     return [dict(ids=row[:n], n_tokens=n, text=tokenizer.decode(row[:n], skip_special_tokens=True),
                  truncated=int(row[n - 1]) not in eos, sampler_logp=l[:n])
