@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['LOSS_TYPES', 'CHECKPOINT_MANIFEST', 'TRL_FLAGS', 'TRL_SETTINGS', 'format_credit', 'trl_rewards', 'trl_grpo_config',
-           'TinyLoRACheckpoint', 'trl_checkpoints', 'latest_intact_checkpoint', 'trainer_class',
+           'TinyLoRACheckpoint', 'RowKeyedSampler', 'trl_checkpoints', 'latest_intact_checkpoint', 'trainer_class',
            'merged_target_weights', 'delta_survival', 'attach_vllm_sync', 'trl_dataset', 'trl_train', 'processes_agree',
            'tinylora_trl']
 
@@ -96,6 +96,33 @@ class TinyLoRACheckpoint(TrainerCallback):
         if state.is_world_process_zero and not (self.saved and self.saved[-1].name == f'tinylora-step-{state.global_step}'):
             self._save(state.global_step)
 
+# %% ../nbs/12_trl.ipynb #291bd743
+import hashlib
+from transformers import LogitsProcessor, LogitsProcessorList
+from .cpu import patched
+from .decoding import sample_next
+
+def _row_seed(*key:int)->int:
+    "A 63-bit seed from integers (the run's seed, step, generation, row): the same on every process and machine."
+    return int.from_bytes(hashlib.sha256(repr(tuple(int(k) for k in key)).encode()).digest()[:8], 'little') >> 1
+
+class RowKeyedSampler(LogitsProcessor):
+    "A `generate` logits processor that samples each row's next token from that row's own generator (seeded from `key` and the row's place in the whole batch) and leaves only that token."
+    def __init__(self, key:tuple, # integers every process shares: the run's seed, the step, the generation within it
+                 rows, # each row's index in the whole batch
+                 temperature:float=1.0, # sampling temperature
+                 top_p:float=1.0, # nucleus
+                ):
+        self.key, self.rows, self.temperature, self.top_p, self.gens = tuple(key), list(rows), temperature, top_p, None
+
+    def __call__(self, input_ids:torch.Tensor, scores:torch.Tensor)->torch.Tensor:
+        if len(scores) != len(self.rows): raise ValueError(f"RowKeyedSampler was given {len(self.rows)} rows, generate has {len(scores)}")
+        if self.gens is None: self.gens = [torch.Generator().manual_seed(_row_seed(*self.key, r)) for r in self.rows]
+        u = torch.cat([torch.rand(1, generator=g) for g in self.gens])[:, None].to(scores.device)
+        pick = sample_next(scores, self.temperature, self.top_p, u)
+        return torch.full_like(scores, float('-inf')).scatter_(1, pick[:, None], 0.0)
+
+
 # %% ../nbs/12_trl.ipynb #trlres02
 import json, time
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
@@ -124,7 +151,7 @@ def latest_intact_checkpoint(output_dir:str|Path, # a TRL run's output folder
     return None
 
 def trainer_class():
-    "`TinyLoRATrainer`: TRL's GRPOTrainer whose checkpoints hold the TinyLoRA vector, not the model, each with a manifest."
+    "`TinyLoRATrainer`: TRL's GRPOTrainer whose checkpoints hold the TinyLoRA vector, not the model, each with a manifest, and whose `generate` rollouts draw with `RowKeyedSampler`."
     GRPOTrainer = _trl().GRPOTrainer
     class TinyLoRATrainer(GRPOTrainer):
         def _save(self, output_dir=None, state_dict=None):          # the model part of a checkpoint: our adapter files, once
@@ -140,6 +167,19 @@ def trainer_class():
                 # so a run resumed in a later epoch draws that epoch's order, not the first one's again.
                 s.set_epoch = lambda epoch, s=s: s.generator.manual_seed(s.seed + epoch)
             return s
+        def _generate_single_turn(self, prompt_ids, *a, **kw):
+            g = self.args
+            if self.use_vllm or (g.top_k or 0) > 0 or g.min_p is not None or (g.repetition_penalty or 1.0) != 1.0 or g.generation_kwargs:
+                return super()._generate_single_turn(prompt_ids, *a, **kw)    # samplers that draw by themselves
+            step = self.state.global_step       # several generations in one step (tool calls): each its own key
+            self._tinylora_calls = self._tinylora_calls + 1 if getattr(self, '_tinylora_step', None) == step else 0
+            self._tinylora_step = step
+            first = self.accelerator.process_index * len(prompt_ids)     # this process's share of the whole batch
+            sampler = RowKeyedSampler((g.seed, step, self._tinylora_calls), range(first, first + len(prompt_ids)),
+                                      self.temperature, self.top_p)
+            model = self.accelerator.unwrap_model(self.model_wrapped)
+            with patched(model, 'generate', functools.partial(model.generate, logits_processor=LogitsProcessorList([sampler]))):
+                return super()._generate_single_turn(prompt_ids, *a, **kw)
         def _save_checkpoint(self, model, trial):
             super()._save_checkpoint(model, trial)
             self.accelerator.wait_for_everyone()                    # every process's RNG file is written
