@@ -377,8 +377,8 @@ def _mismatch_stats(stats:dict, old, roll, m, w, n_tok):
     if w is not None: stats['tis_weight_mean'] = stats.get('tis_weight_mean', 0.0) + (w * m).sum().item() / n_tok
 
 # %% ../nbs/07_grpo.ipynb #4085d1d1
-def grpo_update(model, # a causal LM with a TinyLoRA adapter
-                optimizer, # AdamW over the trainable vectors
+def grpo_update(model, # a causal LM carrying the update `cfg.update_kind` names
+                optimizer, # over the trained parameters: `cfg.num_iterations` steps on this batch
                 b:dict, # the rollout batch from `rollout`
                 cfg:GRPOConfig, # the run's settings
                 scheduler=None, # the LR schedule (warmup)
@@ -459,11 +459,11 @@ def _grpo_update(model, optimizer, b, cfg, scheduler):
 # %% ../nbs/07_grpo.ipynb #46ed474b
 METRIC_PLOTS = ['reward_mean', 'strict_acc', 'format_rate', 'mean_len', 'grad_norm', 'v_norm']
 
-def grpo_step(model, # a causal LM with a TinyLoRA adapter
-              tokenizer, # the model's tokenizer
-              optimizer, # AdamW over the trainable vectors
-              scheduler, # the LR schedule (warmup)
-              batch:list[dict], # this step's training rows
+def grpo_step(model, # a causal LM carrying the update `cfg.update_kind` names
+              tokenizer, # encodes the prompts, decodes the completions for grading
+              optimizer, # over the trained parameters: `cfg.num_iterations` steps on this batch's rollouts
+              scheduler, # the LR schedule, stepped once, after the last of those steps
+              batch:list[dict], # this step's prompts, each sampled `cfg.group_size` times
               cfg:GRPOConfig, # the run's settings
              )->dict:
     "One GRPO step on a batch of rows: rollouts, update, and the metrics of both."
@@ -475,7 +475,7 @@ def grpo_step(model, # a causal LM with a TinyLoRA adapter
                 resampled_groups=b['resampled_groups'],
                 gen_seconds=t1 - t0, train_seconds=t2 - t1)
 
-def grpo_train(model, # a causal LM with a TinyLoRA adapter
+def grpo_train(model, # a causal LM; the update `config.update_kind` names is attached if it carries none
                tokenizer, # the model's tokenizer
                rows:list[dict], # training rows (question, gold)
                config:GRPOConfig, # all settings

@@ -414,7 +414,7 @@ def update_label(cfg, # a run's settings
     return f'LoRA r={cfg.rank}, {n_params} numbers' if cfg.update_kind == 'lora' else f'full fine-tuning, {n_params} numbers'
 
 def train_loop(kind:str, # 'grpo' or 'sft'
-               model, # a causal LM with a TinyLoRA adapter
+               model, # a causal LM; the update `cfg.update_kind` names is attached if it carries none
                tokenizer, # the model's tokenizer
                rows:list[dict], # training rows
                cfg, # the run's settings (GRPOConfig, SFTConfig)

@@ -85,11 +85,11 @@ SFT_PRESETS = {
                         eval_limit=1319, checkpoint_every_steps=20),
 }
 
-def sft_step(model, # a causal LM with a TinyLoRA adapter
-             tokenizer, # the model's tokenizer
-             optimizer, # AdamW over the trainable vectors
-             scheduler, # the LR schedule (warmup)
-             batch:list[dict], # this step's training rows
+def sft_step(model, # a causal LM carrying the update `cfg.update_kind` names
+             tokenizer, # builds each row's prompt and masked reference answer
+             optimizer, # over the trained parameters: one step, after every micro-batch's gradient
+             scheduler, # the LR schedule, stepped with the optimizer
+             batch:list[dict], # this step's rows, each taught its worked answer
              cfg:SFTConfig, # the run's settings
             )->dict:
     "One SFT step: build the examples, accumulate the token-mean loss over micro-batches, clip, update."
@@ -111,7 +111,7 @@ def sft_step(model, # a causal LM with a TinyLoRA adapter
     return dict(loss=total, grad_norm=gn.item(), target_tokens=n_tgt, skipped_examples=len(batch) - len(exs),
                 train_seconds=time.perf_counter() - t0)
 
-def sft_train(model, # a causal LM with a TinyLoRA adapter
+def sft_train(model, # a causal LM; the update `config.update_kind` names is attached if it carries none
               tokenizer, # the model's tokenizer
               rows:list[dict], # rows with question and worked answer
               config:SFTConfig, # all settings
