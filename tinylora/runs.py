@@ -413,6 +413,7 @@ def update_label(cfg, # a run's settings
     if cfg.update_kind == 'tinylora': return f'budget {n_params}' if cfg.rank == 2 else f'TinyLoRA r={cfg.rank}, {n_params} numbers'
     return f'LoRA r={cfg.rank}, {n_params} numbers' if cfg.update_kind == 'lora' else f'full fine-tuning, {n_params} numbers'
 
+# %% ../nbs/06_runs.ipynb #2bd389d8
 def train_loop(kind:str, # 'grpo' or 'sft'
                model, # a causal LM; the update `cfg.update_kind` names is attached if it carries none
                tokenizer, # the model's tokenizer

@@ -531,6 +531,7 @@ def sweep(root_dir:str|Path, # the sweep folder (runs in ROOT/runs, results in R
     print(f"time: {(time.perf_counter() - t0) / 60:.1f} min in this run, {wall / 60:.1f} min in all", flush=True)
     return rows
 
+# %% ../nbs/09_sweep.ipynb #784cc062
 def _ladder_points(preset, args, methods, budgets, lrs, seeds, sizes, quick)->list[dict]:
     "The points of a ladder: the model (from the preset and flags) loaded once to count each size; both methods unless told."
     if budgets: raise ValueError("--budgets and --sizes both choose the update size; give one of them")
