@@ -7,7 +7,7 @@ __all__ = ['patched', 'env_set', 'onednn_pays', 'onednn_gemms', 'onednn_active',
            'mmap_allocations', 'PackedWeights', 'packed_weights', 'lean_activations']
 
 # %% ../nbs/07a_cpu.ipynb #b7637692
-import contextlib, contextvars, functools, os, types
+import contextlib, contextvars, ctypes, ctypes.util, functools, os, types
 from contextlib import contextmanager
 
 import torch
@@ -92,7 +92,6 @@ def linear(x:torch.Tensor, # (..., d_in)
 @functools.cache
 def libc():
     "glibc (through ctypes, loaded once), or None where there is none (its knobs are then left alone)."
-    import ctypes, ctypes.util
     try: lib = ctypes.CDLL(ctypes.util.find_library('c') or 'libc.so.6', use_errno=True); lib.malloc_trim; lib.mallopt; lib.prctl
     except (OSError, AttributeError): return None
     return lib
@@ -131,7 +130,6 @@ _MADV_DONTNEED = 4
 
 def _hand_back(t:torch.Tensor):
     "Give the OS the memory pages that lie wholly inside `t`'s bytes (read again, they hold zeros, or a mapped file's bytes)."
-    import ctypes
     page, a = os.sysconf('SC_PAGE_SIZE'), t.data_ptr()
     lo, hi = -(-a // page) * page, (a + t.nbytes) // page * page
     if hi > lo and libc().madvise(ctypes.c_void_p(lo), ctypes.c_size_t(hi - lo), _MADV_DONTNEED) != 0:
@@ -170,10 +168,10 @@ class PackedWeights:
 def packed_weights(layers, # `nn.Linear` layers whose weights `linear` multiplies inside the block
                   ):
     "Inside `onednn_gemms`: the frozen fp32 CPU weights of `layers` in oneDNN's blocked layout for `linear`; plain again on leaving."
-    layers = [l for l in layers if _ONEDNN.get() and l.weight.device.type == 'cpu' and l.weight.dtype == torch.float32
+    layers = [l for l in layers if l.weight.device.type == 'cpu' and l.weight.dtype == torch.float32
               and not l.weight.requires_grad and l.weight.is_contiguous() and l.weight.dim() == 2
               and l.weight.untyped_storage().nbytes() == l.weight.nbytes]   # a weight that is its storage, no view of a larger one
-    if not layers or _PACKED.get() is not None or libc() is None or not _packing_exact(): yield None; return
+    if not _ONEDNN.get() or not layers or _PACKED.get() is not None or libc() is None or not _packing_exact(): yield None; return
     packs = PackedWeights(layers)
     token = _PACKED.set(packs)
     try: yield packs
